@@ -1,0 +1,220 @@
+/* soswap.h - public API of libsoswap.
+ *
+ * libsoswap inspects ELF shared objects, resolves dependency trees like the
+ * glibc loader, installs new library versions atomically, finds processes
+ * that map a library and swaps a library inside a running process.
+ *
+ * Conventions (every function below follows them):
+ *  - Functions return 0 (or a non-negative count) on success and a negative
+ *    errno value on failure (-ENOENT, -ENOEXEC, -EPERM, ...).
+ *  - On failure, a human-readable one-line message naming the file or pid
+ *    and the reason is written into the caller's soswap_err (which may be
+ *    NULL when the caller does not want it).
+ *  - Handles are opaque; constructors fill an out-pointer; destructors
+ *    accept NULL.
+ *  - Strings returned by accessors are owned by the handle and live as long
+ *    as it does.
+ *  - Nothing in the library calls exit() or writes to stdout/stderr.
+ */
+#ifndef SOSWAP_H
+#define SOSWAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SOSWAP_VERSION_MAJOR 0
+#define SOSWAP_VERSION_MINOR 1
+#define SOSWAP_VERSION_PATCH 0
+
+/* Version string of the library actually linked, e.g. "0.1.0". */
+const char *soswap_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+#define SOSWAP_ERR_MSG_MAX 512
+
+/* Filled by a failing call.  `code` repeats the negative errno returned;
+ * `msg` is one line without a trailing newline, e.g.
+ * "/tmp/x.so: not an ELF file (bad magic)". */
+typedef struct soswap_err {
+	int code;
+	char msg[SOSWAP_ERR_MSG_MAX];
+} soswap_err;
+
+/* Reset an error record to "no error". */
+void soswap_err_clear(soswap_err *err);
+
+/* ------------------------------------------------------------------ */
+/* ELF objects (src/lib/elf.c)                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct soswap_elf soswap_elf;
+
+enum soswap_elf_kind {
+	SOSWAP_ELF_REL = 1,	/* ET_REL */
+	SOSWAP_ELF_EXEC,	/* ET_EXEC */
+	SOSWAP_ELF_DYN,		/* ET_DYN that is not a PIE: a library */
+	SOSWAP_ELF_PIE,		/* ET_DYN with DF_1_PIE, or PT_INTERP and no SONAME */
+	SOSWAP_ELF_CORE,
+	SOSWAP_ELF_OTHER,
+};
+
+enum soswap_relro {
+	SOSWAP_RELRO_NONE = 0,
+	SOSWAP_RELRO_PARTIAL,	/* PT_GNU_RELRO without BIND_NOW */
+	SOSWAP_RELRO_FULL,	/* PT_GNU_RELRO with BIND_NOW */
+};
+
+/* One dynamic symbol (from .dynsym).  `version` is NULL for unversioned
+ * symbols; for defined symbols `is_default` tells "name@@ver" (1) from
+ * "name@ver" (0).  For undefined symbols `version` is the version required
+ * (from verneed) and `version_file` the library that must provide it. */
+struct soswap_sym {
+	const char *name;
+	const char *version;
+	const char *version_file;
+	int is_default;
+	int defined;		/* st_shndx != SHN_UNDEF */
+	unsigned char type;	/* STT_* */
+	unsigned char bind;	/* STB_* */
+	unsigned char visibility; /* STV_* */
+	uint16_t shndx;
+	uint64_t value;
+	uint64_t size;
+};
+
+/* A version definition (verdef) or requirement (verneed entry). */
+struct soswap_verdef {
+	const char *name;
+	uint16_t index;
+	uint16_t flags;		/* VER_FLG_BASE, VER_FLG_WEAK */
+	const char *parent;	/* first predecessor (vda_next), or NULL */
+};
+
+struct soswap_verneed {
+	const char *file;	/* vn_file: the library */
+	const char *name;	/* vna_name: the version */
+	uint16_t index;
+	uint16_t flags;
+};
+
+/* Open and parse an ELF file.  Only the headers and the dynamic section are
+ * read eagerly; symbols and versions are parsed on first use.  The file is
+ * mapped read-only; it is never written.
+ *
+ * Every offset, size and count is checked against the file size: a
+ * truncated or hostile file gives -ENOEXEC with a message, never a crash.
+ * Directories give -EISDIR, special files -EINVAL, a missing file -ENOENT.
+ */
+int soswap_elf_open(soswap_elf **out, const char *path, soswap_err *err);
+
+/* Same, from a buffer (for fuzzing and for tests).  The buffer is copied. */
+int soswap_elf_open_memory(soswap_elf **out, const void *buf, size_t len,
+			   const char *name, soswap_err *err);
+
+void soswap_elf_close(soswap_elf *elf);
+
+const char *soswap_elf_path(const soswap_elf *elf);
+int soswap_elf_class(const soswap_elf *elf);	/* ELFCLASS32 / ELFCLASS64 */
+int soswap_elf_machine(const soswap_elf *elf);	/* EM_* */
+int soswap_elf_data(const soswap_elf *elf);	/* ELFDATA2LSB / MSB */
+int soswap_elf_osabi(const soswap_elf *elf);
+enum soswap_elf_kind soswap_elf_kind(const soswap_elf *elf);
+/* Identity of the opened file (0 for memory buffers). */
+dev_t soswap_elf_dev(const soswap_elf *elf);
+ino_t soswap_elf_ino(const soswap_elf *elf);
+
+/* PT_INTERP, or NULL. */
+const char *soswap_elf_interp(const soswap_elf *elf);
+/* DT_SONAME, DT_RPATH, DT_RUNPATH, or NULL when absent. */
+const char *soswap_elf_soname(const soswap_elf *elf);
+const char *soswap_elf_rpath(const soswap_elf *elf);
+const char *soswap_elf_runpath(const soswap_elf *elf);
+/* DT_NEEDED entries, in order. */
+size_t soswap_elf_needed_count(const soswap_elf *elf);
+const char *soswap_elf_needed(const soswap_elf *elf, size_t i);
+/* Raw DT_FLAGS / DT_FLAGS_1 (0 when absent). */
+uint64_t soswap_elf_flags(const soswap_elf *elf);
+uint64_t soswap_elf_flags_1(const soswap_elf *elf);
+int soswap_elf_has_dynamic(const soswap_elf *elf);
+/* DT_TEXTREL or DF_TEXTREL present. */
+int soswap_elf_textrel(const soswap_elf *elf);
+enum soswap_relro soswap_elf_relro(const soswap_elf *elf);
+/* Lowest PT_LOAD p_vaddr rounded down to the page: the link-time base. */
+uint64_t soswap_elf_load_bias_vaddr(const soswap_elf *elf);
+/* GNU build-id note as lowercase hex, or NULL. */
+const char *soswap_elf_build_id(const soswap_elf *elf);
+
+/* All .dynsym entries except the null symbol 0, in table order.  Returns
+ * the count (>= 0) or a negative errno when the symbol or version tables
+ * are corrupt.  *syms stays owned by the handle. */
+ssize_t soswap_elf_symbols(soswap_elf *elf, const struct soswap_sym **syms,
+			   soswap_err *err);
+ssize_t soswap_elf_verdefs(soswap_elf *elf, const struct soswap_verdef **defs,
+			   soswap_err *err);
+ssize_t soswap_elf_verneeds(soswap_elf *elf,
+			    const struct soswap_verneed **needs,
+			    soswap_err *err);
+
+/* Translate a virtual address of the object into a file offset through its
+ * PT_LOAD segments; returns 0 and fills *off, or -EFAULT when no segment
+ * holds [vaddr, vaddr+len). */
+int soswap_elf_vaddr_to_offset(const soswap_elf *elf, uint64_t vaddr,
+			       uint64_t len, uint64_t *off);
+
+/* One dynamic relocation (DT_RELA/DT_REL and DT_JMPREL together).  `sym`
+ * is the .dynsym index: the symbol is syms[sym - 1] of
+ * soswap_elf_symbols() when sym > 0. */
+struct soswap_reloc {
+	uint64_t offset;	/* r_offset: the link-time address patched */
+	uint32_t type;		/* R_X86_64_* ... */
+	uint32_t sym;
+	int64_t addend;
+};
+
+ssize_t soswap_elf_relocs(soswap_elf *elf, const struct soswap_reloc **relocs,
+			  soswap_err *err);
+
+/* The mapped file contents (read-only) and their size. */
+const unsigned char *soswap_elf_bytes(const soswap_elf *elf, size_t *size);
+
+/* Names for ELF constants, for printing ("x86-64", "FUNC", "GLOBAL"...).
+ * Unknown values give a numeric string in a static buffer. */
+const char *soswap_elf_machine_name(int machine);
+const char *soswap_elf_kind_name(enum soswap_elf_kind kind);
+const char *soswap_sym_type_name(unsigned type);
+const char *soswap_sym_bind_name(unsigned bind);
+const char *soswap_sym_visibility_name(unsigned vis);
+
+/* ------------------------------------------------------------------ */
+/* Dependency resolution (src/lib/resolve.c, ldcache.c)                */
+/* ------------------------------------------------------------------ */
+/* (section owned by the deps work) */
+
+/* ------------------------------------------------------------------ */
+/* Naming, ABI diff and install (src/lib/naming.c, abidiff.c, install.c)*/
+/* ------------------------------------------------------------------ */
+/* (section owned by the install work) */
+
+/* ------------------------------------------------------------------ */
+/* Process scan (src/lib/procscan.c)                                   */
+/* ------------------------------------------------------------------ */
+/* (section owned by the who/stale work) */
+
+/* ------------------------------------------------------------------ */
+/* Live swap (src/lib/live*.c, ptrace.c, remote.c, journal.c)          */
+/* ------------------------------------------------------------------ */
+/* (section owned by the live-swap work) */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOSWAP_H */

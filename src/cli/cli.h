@@ -1,0 +1,79 @@
+/* cli.h - what every subcommand file of the soswap CLI shares. */
+#ifndef SOSWAP_CLI_H
+#define SOSWAP_CLI_H
+
+#include <stdio.h>
+
+#include "soswap.h"
+
+/* Exit codes of the whole tool (documented in doc/soswap.1 and README).
+ * `soswap diff` alone uses abidiff's bit values instead, see cmd-diff.c. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,	/* the operation failed or found a problem */
+	EXIT_USAGE = 2,	/* bad command line */
+};
+
+/* What a subcommand declares it needs; main.c checks it in one place. */
+enum {
+	CMD_NEEDS_PTRACE = 1 << 0,	/* attaches to processes */
+	CMD_WRITES_FS = 1 << 1,		/* changes files on disk */
+	CMD_SCANS_PROCS = 1 << 2,	/* reads /proc of other processes */
+};
+
+/* Options common to every subcommand, parsed by main.c before dispatch
+ * (soswap [-q|-v] [--color=WHEN] CMD ...) and by cli_common_opt(). */
+struct cli_ctx {
+	const char *cmd;	/* subcommand name, for messages */
+	int json;
+	int verbose;		/* -v count */
+	int quiet;
+	int color;		/* resolved: 1 only on a terminal without NO_COLOR */
+	int progress;		/* show progress: stderr is a terminal, not quiet */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cli_ctx *ctx);
+	unsigned flags;
+	const char *summary;
+};
+
+/* "soswap CMD: message" on stderr.  Returns EXIT_FAIL. */
+int cli_error(const struct cli_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Usage error: message plus "Try 'soswap CMD --help'".  Returns EXIT_USAGE. */
+int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print an error record from libsoswap.  Returns EXIT_FAIL. */
+int cli_lib_error(const struct cli_ctx *ctx, const soswap_err *err);
+/* Warning on stderr unless -q. */
+void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Colour helpers: return the escape sequence, or "" when colour is off. */
+const char *cli_bold(const struct cli_ctx *ctx);
+const char *cli_red(const struct cli_ctx *ctx);
+const char *cli_green(const struct cli_ctx *ctx);
+const char *cli_yellow(const struct cli_ctx *ctx);
+const char *cli_reset(const struct cli_ctx *ctx);
+
+/* Progress line on stderr ("\r...") when ctx->progress; cli_progress_done
+ * clears it. */
+void cli_progress(const struct cli_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void cli_progress_done(const struct cli_ctx *ctx);
+
+/* Subcommands: one file each, src/cli/cmd-NAME.c. */
+int cmd_info(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_deps(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_diff(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_links(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_install(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_rollback(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_who(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_stale(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_live(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_upgrade(int argc, char **argv, struct cli_ctx *ctx);
+
+#endif

@@ -1,0 +1,13 @@
+/* cmd-stale.c - `soswap stale` (placeholder until its issue lands). */
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_stale(int argc, char **argv, struct cli_ctx *ctx)
+{
+	if (argc > 1 && !strcmp(argv[1], "--help")) {
+		puts("Usage: soswap stale ... (not implemented yet)");
+		return EXIT_OK;
+	}
+	return cli_error(ctx, "not implemented yet");
+}
