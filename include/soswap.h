@@ -201,12 +201,71 @@ const char *soswap_sym_visibility_name(unsigned vis);
 /* ------------------------------------------------------------------ */
 /* Naming, ABI diff and install (src/lib/naming.c, abidiff.c, install.c)*/
 /* ------------------------------------------------------------------ */
-/* (section owned by the install work) */
+/* (section owned by the install work; the diff API below is used by
+ * install, live and upgrade) */
+
+enum soswap_abi_verdict {		/* values are abidiff's exit bits */
+	SOSWAP_ABI_SAME = 0,
+	SOSWAP_ABI_COMPATIBLE = 4,
+	SOSWAP_ABI_INCOMPATIBLE = 12,
+};
+
+/* One difference found by soswap_abidiff_files(). */
+struct soswap_abi_change {
+	int incompatible;	/* breaks existing callers */
+	const char *kind;	/* "symbol-removed", "symbol-added", "type-changed",
+				   "size-changed", "version-removed", "soname-changed",
+				   "signature-changed", "layout-changed", ... */
+	const char *symbol;	/* name[@version], or NULL */
+	const char *detail;	/* one human line */
+};
+
+typedef struct soswap_abidiff soswap_abidiff;
+
+#define SOSWAP_ABIDIFF_NO_DWARF 0x1	/* compare symbol tables only */
+
+/* Compare two builds of a library.  Always compares the dynamic symbol
+ * tables; when both carry DWARF (in the file or as separate debug info
+ * found by build-id or .gnu_debuglink) also function signatures and the
+ * layout of types reachable from exported symbols. */
+int soswap_abidiff_files(soswap_abidiff **out, const char *old_path,
+			 const char *new_path, unsigned flags, soswap_err *err);
+enum soswap_abi_verdict soswap_abidiff_verdict(const soswap_abidiff *d);
+size_t soswap_abidiff_count(const soswap_abidiff *d);
+const struct soswap_abi_change *soswap_abidiff_change(const soswap_abidiff *d,
+						      size_t i);
+/* Whether DWARF was compared (both sides had it). */
+int soswap_abidiff_used_dwarf(const soswap_abidiff *d);
+void soswap_abidiff_free(soswap_abidiff *d);
 
 /* ------------------------------------------------------------------ */
 /* Process scan (src/lib/procscan.c)                                   */
 /* ------------------------------------------------------------------ */
-/* (section owned by the who/stale work) */
+/* (section owned by the who/stale work; the maps API below is used by the
+ * live swap too) */
+
+/* One line of /proc/PID/maps.  dev/ino come from stat() of
+ * /proc/PID/map_files/START-END when that is readable (the numbers printed
+ * in maps differ from stat's on btrfs and overlayfs), else from the maps
+ * line itself (ident_from_maps = 1). */
+struct soswap_mapping {
+	uint64_t start, end, offset;
+	char perms[5];		/* "r-xp" */
+	dev_t dev;
+	ino_t ino;
+	const char *path;	/* without the " (deleted)" suffix; NULL if anonymous */
+	int deleted;		/* the maps line ended in " (deleted)" */
+	int ident_from_maps;
+};
+
+typedef struct soswap_maps soswap_maps;
+
+/* Read and parse /proc/PID/maps.  -ESRCH when the process is gone,
+ * -EACCES/-EPERM when it cannot be inspected. */
+int soswap_maps_read(soswap_maps **out, pid_t pid, soswap_err *err);
+size_t soswap_maps_count(const soswap_maps *m);
+const struct soswap_mapping *soswap_maps_get(const soswap_maps *m, size_t i);
+void soswap_maps_free(soswap_maps *m);
 
 /* ------------------------------------------------------------------ */
 /* Live swap (src/lib/live*.c, ptrace.c, remote.c, journal.c)          */
