@@ -16,6 +16,15 @@ elf)
 	$cc -m32 -shared -fPIC -o "$dir/lib32.so" "$fix/info/libplain.c" 2>/dev/null || true
 	cp /lib/x86_64-linux-gnu/libz.so.1 "$dir/libz.so"
 	;;
+maps)
+	# Real maps files of this machine, plus hand-written hostile lines.
+	cat /proc/self/maps > "$dir/self.maps"
+	cat /proc/1/maps > "$dir/init.maps" 2>/dev/null || true
+	printf '%s\n' '1000-2000 r-xp 00001000 08:02 77   /opt/a b/libz.so.1 (deleted)' \
+		'7f0000000000-7f0000001000 rw-s 00000000 00:01 2049 /memfd:jit (deleted)' \
+		'3000-4000 rw-p 00000000 00:00 0 ' \
+		'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]' > "$dir/hostile.maps"
+	;;
 *)
 	# Other targets add their seeds here; none is also fine.
 	;;

@@ -1,0 +1,49 @@
+/* procscan.h - internal side of the /proc scanners (maps.c, procscan.c):
+ * the /proc/PID/maps line parser, exposed so the fuzzer and the unit tests
+ * can feed it hostile bytes directly. */
+#ifndef SOSWAP_PROCSCAN_H
+#define SOSWAP_PROCSCAN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+/* More mappings than any real process has (vm.max_map_count defaults to
+ * 65530); a longer maps file is refused rather than eating memory. */
+#define SOSWAP__MAPS_MAX 4000000
+/* Cap on the bytes of one maps file read: far above any real one. */
+#define SOSWAP__MAPS_MAX_BYTES (512u << 20)
+
+/* Flags for soswap__maps_read_flags(). */
+enum {
+	/* Keep dev/ino as printed in maps (ident_from_maps = 1) and never stat
+	 * /proc/PID/map_files: the scanner stats only the mappings it cares
+	 * about. */
+	SOSWAP__MAPS_NO_STAT = 1 << 0,
+};
+
+/* Parse one maps line of `len` bytes (no newline needed; the line is
+ * modified in place: the path is NUL-terminated and the " (deleted)"
+ * suffix cut off).  Fills *m with the fields printed in the line
+ * (ident_from_maps = 1).  Returns 0, or -EINVAL when a field is missing or
+ * malformed (wrong field count, bad hex, overflow, start > end). */
+int soswap__maps_parse_line(char *line, size_t len, struct soswap_mapping *m);
+
+/* Parse a whole maps text from a buffer (copied).  `name` names the source
+ * in error messages.  No stat is done.  Malformed lines are an error
+ * (-EINVAL, naming the line number). */
+int soswap__maps_parse(soswap_maps **out, const void *buf, size_t len,
+		       const char *name, soswap_err *err);
+
+/* soswap_maps_read() with flags (SOSWAP__MAPS_*). */
+int soswap__maps_read_flags(soswap_maps **out, pid_t pid, unsigned flags,
+			    soswap_err *err);
+
+/* Read a whole small /proc file into a NUL-terminated malloc'd buffer
+ * (at most `max` bytes; *len gets the length).  Returns 0 or a negative
+ * errno (-ENOENT and -ESRCH both mean "process gone"). */
+int soswap__read_proc_file(const char *path, size_t max, char **buf,
+			   size_t *len);
+
+#endif
