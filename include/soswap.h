@@ -224,18 +224,55 @@ typedef struct soswap_abidiff soswap_abidiff;
 
 #define SOSWAP_ABIDIFF_NO_DWARF 0x1	/* compare symbol tables only */
 
-/* Compare two builds of a library.  Always compares the dynamic symbol
- * tables; when both carry DWARF (in the file or as separate debug info
- * found by build-id or .gnu_debuglink) also function signatures and the
- * layout of types reachable from exported symbols. */
+/* Compare two builds of a library (src/lib/abidiff.c, abidiff-dwarf.c,
+ * debuginfo.c).  Always compares the dynamic symbol tables:
+ *   incompatible: exported name@version removed, symbol changed between
+ *     function / data object / TLS object, exported object changed size,
+ *     version definition removed, SONAME or class/machine changed;
+ *   compatible: symbols or versions added.
+ * When both carry DWARF (in the file or as separate debug info found by
+ * build-id or .gnu_debuglink, the way gdb looks) and SOSWAP_ABIDIFF_NO_DWARF
+ * is not set, also compares the signatures of exported functions (return
+ * type, parameter count and types) and the layout (size, member offsets
+ * and types, enumerators) of every type reachable from exported functions
+ * and objects through pointers, typedefs, qualifiers and arrays; a changed
+ * signature or layout is incompatible, an added member that keeps size and
+ * offsets or an added enumerator is compatible.
+ * Returns 0 and fills *out (free with soswap_abidiff_free), or a negative
+ * errno: -ENOENT/-ENOEXEC/... when a file cannot be opened or parsed.
+ * Unreadable or corrupt DWARF is not an error: the DWARF pass is skipped
+ * (soswap_abidiff_used_dwarf() says 0).
+ * Hazard: separate debug info is looked up through libdwfl, which also
+ * asks debuginfod servers when DEBUGINFOD_URLS is set in the environment. */
 int soswap_abidiff_files(soswap_abidiff **out, const char *old_path,
 			 const char *new_path, unsigned flags, soswap_err *err);
+
+/* Same with options.  opts may be NULL (all defaults). */
+struct soswap_abidiff_opts {
+	unsigned flags;		/* SOSWAP_ABIDIFF_* */
+	const char *debug_dir;	/* global debug directory, default
+				   /usr/lib/debug (holds .build-id/xx/yyyy.debug
+				   and debuglink targets under the library's dir) */
+};
+int soswap_abidiff_files_opts(soswap_abidiff **out, const char *old_path,
+			      const char *new_path,
+			      const struct soswap_abidiff_opts *opts,
+			      soswap_err *err);
+
+/* SOSWAP_ABI_SAME when there is no change, SOSWAP_ABI_INCOMPATIBLE when any
+ * change is incompatible, else SOSWAP_ABI_COMPATIBLE.  NULL gives SAME. */
 enum soswap_abi_verdict soswap_abidiff_verdict(const soswap_abidiff *d);
+/* Changes in a stable order: header, versions, symbols, then DWARF.
+ * soswap_abidiff_change returns NULL when i is out of range. */
 size_t soswap_abidiff_count(const soswap_abidiff *d);
 const struct soswap_abi_change *soswap_abidiff_change(const soswap_abidiff *d,
 						      size_t i);
 /* Whether DWARF was compared (both sides had it). */
 int soswap_abidiff_used_dwarf(const soswap_abidiff *d);
+/* The file the DWARF of the old (which = 0) or new (1) library was read
+ * from (the library itself or its separate debug file), or NULL when
+ * DWARF was not compared. */
+const char *soswap_abidiff_debug_file(const soswap_abidiff *d, int which);
 void soswap_abidiff_free(soswap_abidiff *d);
 
 /* ------------------------------------------------------------------ */
