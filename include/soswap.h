@@ -204,6 +204,90 @@ const char *soswap_sym_visibility_name(unsigned vis);
 /* (section owned by the install work; the diff API below is used by
  * install, live and upgrade) */
 
+/* --- Library file names (src/lib/naming.c) ---
+ *
+ * A library has three names: the real name "libfoo.so.1.2.3" (the file),
+ * the soname "libfoo.so.1" (DT_SONAME, a symlink to the real name, what
+ * programs record in DT_NEEDED) and the link name "libfoo.so" (what the
+ * linker's -lfoo finds). */
+
+/* Whether NAME (a base name, no '/') is one ldconfig and soswap consider a
+ * library: it starts with "lib" or "ld-" and contains ".so".  soswap's
+ * temporary files never match. */
+int soswap_name_is_library(const char *name);
+
+/* ldconfig's ordering of library file names (the newest sorts last):
+ * runs of digits compare numerically, a digit sorts after a non-digit,
+ * other characters by byte value.  Returns <0, 0 or >0 like strcmp.
+ * Digit runs of any length are compared without overflow. */
+int soswap_name_cmp(const char *a, const char *b);
+
+#define SOSWAP_NAME_MAX 256		/* NAME_MAX + 1 */
+#define SOSWAP_NAME_MAX_PARTS 8
+
+/* A parsed "STEM.so[.VERSION]" name. */
+struct soswap_libname {
+	char stem[SOSWAP_NAME_MAX];	/* "libfoo" */
+	char version[SOSWAP_NAME_MAX];	/* "1.2.3"; "" for "libfoo.so" */
+	unsigned nparts;		/* leading numeric components: 3 */
+	unsigned long parts[SOSWAP_NAME_MAX_PARTS]; /* saturated at ULONG_MAX */
+	int numeric;			/* version is only digits and dots */
+};
+
+/* Split a library base name at its first ".so" that ends the name or is
+ * followed by '.'.  -EINVAL (with a message naming NAME) when NAME is not
+ * of that form (no ".so", contains '/', empty stem or version component,
+ * too long). */
+int soswap_libname_parse(struct soswap_libname *out, const char *name,
+			 soswap_err *err);
+
+/* Whether the soname's version components are a prefix of the real name's
+ * ("libfoo.so.1" carries the major of "libfoo.so.1.2.3"; "libfoo.so.2"
+ * does not), with the same stem.  Both must have parsed. */
+int soswap_libname_soname_matches(const struct soswap_libname *soname,
+				  const struct soswap_libname *real);
+
+/* --- soname links, the `ldconfig -n` job (src/lib/links.c) --- */
+
+enum soswap_link_state {
+	SOSWAP_LINK_OK = 0,	/* already points at the newest real name */
+	SOSWAP_LINK_CREATE,	/* missing: will be / was created */
+	SOSWAP_LINK_UPDATE,	/* points elsewhere (or dangles): replaced */
+	SOSWAP_LINK_NOT_SYMLINK,/* a regular file has the soname's name: left alone */
+	SOSWAP_LINK_SAME_FILE,	/* the newest real name is the soname itself */
+	SOSWAP_LINK_FAILED,	/* apply failed; see error */
+};
+
+struct soswap_link_action {
+	const char *dir;
+	const char *soname;	/* the link's name */
+	const char *target;	/* newest real name (relative, in dir) */
+	const char *old_target;	/* previous readlink() value, or NULL */
+	enum soswap_link_state state;
+	size_t candidates;	/* files that carry this soname */
+};
+
+typedef struct soswap_links soswap_links;
+
+/* Scan DIR like `ldconfig -n DIR`: every regular file or symlink named
+ * lib*.so* / ld-*.so* that is an ELF ET_DYN object is grouped by its
+ * SONAME (its own name when it has none); in each group the newest name
+ * (soswap_name_cmp; a regular file beats a symlink named by the soname or
+ * a link name) is the target of the soname link.  Only plans: nothing is
+ * changed.  Unreadable or non-ELF candidates are skipped like ldconfig
+ * does.  -ENOTDIR / -ENOENT / -EACCES for a bad DIR. */
+int soswap_links_plan(soswap_links **out, const char *dir, soswap_err *err);
+size_t soswap_links_count(const soswap_links *l);
+const struct soswap_link_action *soswap_links_get(const soswap_links *l,
+						  size_t i);
+/* Carry out the plan: each link that needs it is created as a symlink
+ * under a temporary name that does not match lib*.so*, then renamed over
+ * the soname (atomic: a reader sees the old or the new link, never none),
+ * and the directory is fsync'd.  Returns the number of links changed or
+ * the first error (later links are still attempted). */
+int soswap_links_apply(soswap_links *l, soswap_err *err);
+void soswap_links_free(soswap_links *l);
+
 enum soswap_abi_verdict {		/* values are abidiff's exit bits */
 	SOSWAP_ABI_SAME = 0,
 	SOSWAP_ABI_COMPATIBLE = 4,
