@@ -388,6 +388,121 @@ size_t soswap_maps_count(const soswap_maps *m);
 const struct soswap_mapping *soswap_maps_get(const soswap_maps *m, size_t i);
 void soswap_maps_free(soswap_maps *m);
 
+/* Which processes map a library (soswap_who) and which run libraries that
+ * were deleted or replaced on disk (soswap_stale).  Both scan /proc once:
+ * /proc/PID/maps of every process, plus stat of /proc/PID/map_files only
+ * for the mappings that matter and a per-path stat cache.  Files are
+ * matched by device and inode, never by path text.
+ *
+ * The calling process itself is never reported.
+ *
+ * Hazards: the result is a snapshot; processes start and exit meanwhile
+ * (those exiting during the scan are skipped without error).  Without
+ * root, processes of other users cannot be read: they are counted in
+ * soswap_scan_denied() and otherwise left out.  Paths are as the process
+ * sees them; for a process with another root directory (chroot,
+ * container) the current file behind a path is looked up through
+ * /proc/PID/root. */
+
+enum soswap_stale_kind {
+	SOSWAP_STALE_NONE = 0,	/* who: the mapped file is the one given */
+	SOSWAP_STALE_DELETED,	/* unlinked, nothing at its path any more */
+	SOSWAP_STALE_REPLACED,	/* its path now names another file (`newer`):
+				   a rename over it, or unlink then create */
+	SOSWAP_STALE_REWRITTEN,	/* same inode, content modified (mtime) after
+				   the process started: `cp` over it.  Unsafe:
+				   the process runs a mix of old and new pages */
+	SOSWAP_STALE_CHANGED,	/* same inode, only its ctime is later than the
+				   process start: rewritten with the old mtime
+				   kept (cp -p), or merely chmod/link'ed.  May
+				   be unsafe; cannot be told apart */
+};
+
+/* Process flags (soswap_proc_map.flags). */
+enum {
+	/* Reserved for the live-swap journal: the process was moved to the
+	 * new version of this library by `soswap live` and runs the NEW code
+	 * although its maps still name the old file.  Not set yet. */
+	SOSWAP_PROC_SWAPPED = 1 << 0,
+};
+
+/* One process mapping one library file. */
+struct soswap_proc_map {
+	pid_t pid;
+	uid_t uid;		/* owner of /proc/PID (the real user) */
+	const char *comm;	/* /proc/PID/comm */
+	const char *cmdline;	/* argv joined by spaces ("" when unreadable) */
+	const char *path;	/* the mapping's path as the process sees it,
+				   without " (deleted)" */
+	uint64_t base;		/* start of the mapping of file offset 0 (the
+				   load base), else of the lowest mapping */
+	dev_t dev;		/* identity of the file mapped */
+	ino_t ino;
+	int deleted;		/* maps said " (deleted)" */
+	int ident_from_maps;	/* dev/ino from the maps line (no map_files) */
+	int64_t start_ns;	/* process start, ns since the epoch, or -1 */
+	unsigned flags;		/* SOSWAP_PROC_* */
+};
+
+/* One library and the processes mapping it. */
+struct soswap_lib_group {
+	const char *path;	/* who: the file as given; stale: the path
+				   the processes mapped it under */
+	dev_t dev;		/* identity of the file mapped (for stale the
+				   old one) */
+	ino_t ino;
+	enum soswap_stale_kind kind;
+	int unsafe;		/* kind REWRITTEN or CHANGED */
+	const char *newer;	/* stale: the path when it now names another
+				   file (REPLACED), else NULL */
+	size_t first, count;	/* its processes: soswap_scan_get(first..) */
+};
+
+typedef struct soswap_scan soswap_scan;
+
+/* Options for a scan; a NULL pointer means all defaults. */
+struct soswap_scan_opts {
+	const pid_t *pids;	/* scan only these processes (NULL: all) */
+	size_t npids;
+	/* Called every few processes (done <= total) from the scanning
+	 * thread; may be NULL. */
+	void (*progress)(void *arg, size_t done, size_t total);
+	void *progress_arg;
+};
+
+/* Find every process mapping any of `files` (nfiles >= 1), matched by
+ * st_dev/st_ino of stat(file) (symlinks followed), so a soname link, a
+ * hard link or a bind-mounted or chroot path finds the same processes.
+ * One group per file, in the order given (processes by pid).
+ * Returns 0, -ENOENT & co. when a file cannot be stat'ed (naming it),
+ * -ENOMEM, or -EACCES when /proc cannot be read at all. */
+int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
+	       const struct soswap_scan_opts *opts, soswap_err *err);
+
+/* Find processes mapping libraries that were deleted, replaced or
+ * rewritten after the process started.  "A library" is a mapped file whose
+ * name matches *.so or *.so.*, or an executable mapping of an ELF ET_DYN
+ * file that is not the process's main program; memfd, SysV and /dev/shm
+ * segments, anonymous mappings and non-ELF temp files (JIT, libffi
+ * trampolines) are never reported.  `filter` (NULL: none) keeps only
+ * libraries whose path is that file (or whose current file is it) or lies
+ * under that directory.  Groups are sorted by path. */
+int soswap_stale(soswap_scan **out, const char *filter,
+		 const struct soswap_scan_opts *opts, soswap_err *err);
+
+size_t soswap_scan_groups(const soswap_scan *s);
+const struct soswap_lib_group *soswap_scan_group(const soswap_scan *s, size_t i);
+size_t soswap_scan_count(const soswap_scan *s);	/* process entries */
+const struct soswap_proc_map *soswap_scan_get(const soswap_scan *s, size_t i);
+/* Processes whose maps were read / could not be read for lack of
+ * permission. */
+size_t soswap_scan_scanned(const soswap_scan *s);
+size_t soswap_scan_denied(const soswap_scan *s);
+/* Name of a stale kind: "current", "deleted", "replaced", "rewritten",
+ * "changed". */
+const char *soswap_stale_kind_name(enum soswap_stale_kind kind);
+void soswap_scan_free(soswap_scan *s);
+
 /* ------------------------------------------------------------------ */
 /* Live swap (src/lib/live*.c, ptrace.c, remote.c, journal.c)          */
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,863 @@
+/* procscan.c - which processes map a library (soswap_who) and which run
+ * deleted, replaced or rewritten libraries (soswap_stale).
+ *
+ * Speed comes from doing little per process: one read of /proc/PID/maps,
+ * no stat of map_files unless the maps numbers leave a doubt, and one stat
+ * per distinct path for the whole scan (the path cache).  Process details
+ * (comm, cmdline, owner, start time) are read only for processes that end
+ * up in the result. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "procscan.h"
+
+#define PROC_MAX 4000000	/* pids accepted from /proc or the caller */
+
+/* ---- per-path stat cache ------------------------------------------------ */
+
+struct pcache_ent {
+	char *path;
+	int err;		/* 0 or -errno of stat */
+	struct stat st;
+	int elf;		/* -1 unknown, 0 no, 1 ELF shared object */
+};
+
+struct pcache {
+	struct pcache_ent *v;	/* open addressing, cap a power of two */
+	size_t n, cap;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int pcache_grow(struct pcache *c)
+{
+	size_t ncap = c->cap ? c->cap * 2 : 1024;
+	struct pcache_ent *nv = calloc(ncap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->cap; i++) {
+		if (!c->v[i].path)
+			continue;
+		size_t j = hash_str(c->v[i].path) & (ncap - 1);
+		while (nv[j].path)
+			j = (j + 1) & (ncap - 1);
+		nv[j] = c->v[i];
+	}
+	free(c->v);
+	c->v = nv;
+	c->cap = ncap;
+	return 0;
+}
+
+/* The cached stat of `path`; NULL only when out of memory. */
+static struct pcache_ent *pcache_get(struct pcache *c, const char *path)
+{
+	if ((c->n + 1) * 2 > c->cap && pcache_grow(c) < 0)
+		return NULL;
+	size_t j = hash_str(path) & (c->cap - 1);
+	while (c->v[j].path) {
+		if (!strcmp(c->v[j].path, path))
+			return &c->v[j];
+		j = (j + 1) & (c->cap - 1);
+	}
+	struct pcache_ent *e = &c->v[j];
+	if (!(e->path = strdup(path)))
+		return NULL;
+	c->n++;
+	e->elf = -1;
+	e->err = stat(path, &e->st) < 0 ? -errno : 0;
+	return e;
+}
+
+static void pcache_free(struct pcache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->v[i].path);
+	free(c->v);
+}
+
+/* ---- the scan handle ---------------------------------------------------- */
+
+struct hit {
+	struct soswap_proc_map p;
+	size_t group;
+};
+
+struct soswap_scan {
+	struct soswap_lib_group *groups;
+	size_t ngroups, gcap;
+	struct hit *hits;
+	size_t nhits, hcap;
+	struct soswap_proc_map *procs;	/* hits, sorted, as handed out */
+	char **strs;			/* every string the handle owns */
+	size_t nstrs, scap;
+	size_t scanned, denied;
+};
+
+/* Keep a copy of s in the handle; NULL only when out of memory. */
+static const char *own(soswap_scan *s, const char *str)
+{
+	if (!str)
+		return NULL;
+	if (soswap__grow((void **)&s->strs, &s->scap, s->nstrs + 1, sizeof(*s->strs)))
+		return NULL;
+	char *d = strdup(str);
+	if (d)
+		s->strs[s->nstrs++] = d;
+	return d;
+}
+
+/* ---- process details, read only for processes in the result ------------ */
+
+struct proc_info {
+	pid_t pid;
+	int loaded;
+	uid_t uid;
+	const char *comm, *cmdline;	/* owned by the scan */
+	int64_t start_ns;
+	int root;		/* 1 same root as ours, 0 other, -1 unknown */
+	int exe_known;
+	dev_t exe_dev;
+	ino_t exe_ino;
+};
+
+struct scan_ctx {
+	soswap_scan *s;
+	struct pcache cache;
+	int64_t boot_ns;	/* CLOCK_REALTIME of boot */
+	long hz;
+	dev_t root_dev;
+	ino_t root_ino;
+};
+
+static int64_t ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* Process start from field 22 of /proc/PID/stat (ticks since boot; the
+ * comm field before it may hold spaces and parentheses, so parse from the
+ * last ')'). */
+static int64_t proc_start_ns(struct scan_ctx *c, pid_t pid)
+{
+	char path[64], *buf;
+	size_t len;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (soswap__read_proc_file(path, 4096, &buf, &len) < 0)
+		return -1;
+	int64_t r = -1;
+	char *p = strrchr(buf, ')');
+	unsigned long long ticks;
+	/* after ")": state(3) ... starttime(22), i.e. the 20th field */
+	if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u"
+			" %*d %*d %*d %*d %*d %*d %llu", &ticks) == 1 &&
+	    ticks < (unsigned long long)INT64_MAX / 1000000000)
+		r = c->boot_ns + (int64_t)(ticks * 1000000000ull / (unsigned long long)c->hz);
+	free(buf);
+	return r;
+}
+
+static const char *proc_text(soswap_scan *s, pid_t pid, const char *what,
+			     int argv)
+{
+	char path[64], *buf;
+	size_t len;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	if (soswap__read_proc_file(path, 65536, &buf, &len) < 0)
+		return own(s, "");
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\0'))
+		buf[--len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '\0' || (!argv && buf[i] == '\n'))
+			buf[i] = ' ';
+	const char *r = own(s, buf);
+	free(buf);
+	return r;
+}
+
+static void proc_load(struct scan_ctx *c, struct proc_info *pi)
+{
+	char path[64];
+	struct stat st;
+	if (pi->loaded)
+		return;
+	pi->loaded = 1;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pi->pid);
+	pi->uid = stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
+	pi->comm = proc_text(c->s, pi->pid, "comm", 0);
+	pi->cmdline = proc_text(c->s, pi->pid, "cmdline", 1);
+	pi->start_ns = proc_start_ns(c, pi->pid);
+}
+
+/* Whether the process sees the same "/" as we do, so that its paths can be
+ * stat'ed (and cached) directly. */
+static int proc_root(struct scan_ctx *c, struct proc_info *pi)
+{
+	if (pi->root == -2) {
+		char path[64];
+		struct stat st;
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)pi->pid);
+		if (stat(path, &st) < 0)
+			pi->root = -1;
+		else
+			pi->root = st.st_dev == c->root_dev && st.st_ino == c->root_ino;
+	}
+	return pi->root;
+}
+
+/* stat() of the file a path of this process names now: 0, or -errno
+ * (-EACCES when its root cannot be entered). */
+static int path_stat(struct scan_ctx *c, struct proc_info *pi, const char *path,
+		     struct stat *st)
+{
+	int root = proc_root(c, pi);
+	if (root == 1) {
+		struct pcache_ent *e = pcache_get(&c->cache, path);
+		if (!e)
+			return -ENOMEM;
+		if (!e->err)
+			*st = e->st;
+		return e->err;
+	}
+	if (root < 0)
+		return -EACCES;
+	char buf[PATH_MAX + 64];
+	if ((size_t)snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)pi->pid,
+			     path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	return stat(buf, st) < 0 ? -errno : 0;
+}
+
+/* ---- the files one process maps ---------------------------------------- */
+
+struct mfile {
+	const struct soswap_mapping *first;	/* for map_files */
+	const char *path;
+	dev_t dev;		/* from maps until resolved */
+	ino_t ino;
+	int deleted;
+	int exec;		/* some mapping of it is executable */
+	int ident_from_maps;
+	uint64_t base;
+	int have_base0;
+};
+
+struct mfiles {
+	struct mfile *v;
+	size_t n, cap;
+};
+
+/* Collapse the mappings of a process into distinct files. */
+static int collect_files(const soswap_maps *m, struct mfiles *f)
+{
+	f->n = 0;
+	for (size_t i = 0; i < soswap_maps_count(m); i++) {
+		const struct soswap_mapping *v = soswap_maps_get(m, i);
+		if (!v->path || v->path[0] != '/' || (!v->ino && !v->dev))
+			continue;
+		struct mfile *e = NULL;
+		for (size_t k = f->n; k-- > 0;) {
+			struct mfile *x = &f->v[k];
+			if (x->ino == v->ino && x->dev == v->dev &&
+			    x->deleted == v->deleted && !strcmp(x->path, v->path)) {
+				e = x;
+				break;
+			}
+		}
+		if (!e) {
+			if (soswap__grow((void **)&f->v, &f->cap, f->n + 1, sizeof(*f->v)))
+				return -ENOMEM;
+			e = &f->v[f->n++];
+			memset(e, 0, sizeof(*e));
+			e->first = v;
+			e->path = v->path;
+			e->dev = v->dev;
+			e->ino = v->ino;
+			e->deleted = v->deleted;
+			e->ident_from_maps = 1;
+			e->base = v->start;
+		}
+		if (v->perms[2] == 'x')
+			e->exec = 1;
+		if (v->offset == 0 && (!e->have_base0 || v->start < e->base)) {
+			e->base = v->start;
+			e->have_base0 = 1;
+		} else if (!e->have_base0 && v->start < e->base) {
+			e->base = v->start;
+		}
+	}
+	return 0;
+}
+
+/* Replace the maps numbers of f by stat() of map_files when allowed. */
+static void resolve_ident(pid_t pid, struct mfile *f)
+{
+	char p[64];
+	struct stat st;
+	if (!f->ident_from_maps)
+		return;
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 (int)pid, f->first->start, f->first->end);
+	if (stat(p, &st) == 0) {
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+		f->ident_from_maps = 0;
+	}
+}
+
+/* Same file?  Numbers printed in maps carry the right inode but may show
+ * another device than stat() (btrfs subvolumes, overlayfs), so only the
+ * inode is compared for them. */
+static int same_file(const struct mfile *f, dev_t dev, ino_t ino)
+{
+	return f->ino == ino && (f->ident_from_maps || f->dev == dev);
+}
+
+static int add_hit(struct scan_ctx *c, struct proc_info *pi,
+		   const struct mfile *f, size_t group)
+{
+	soswap_scan *s = c->s;
+	proc_load(c, pi);
+	if (soswap__grow((void **)&s->hits, &s->hcap, s->nhits + 1, sizeof(*s->hits)))
+		return -ENOMEM;
+	struct hit *h = &s->hits[s->nhits];
+	memset(h, 0, sizeof(*h));
+	h->group = group;
+	h->p.pid = pi->pid;
+	h->p.uid = pi->uid;
+	h->p.comm = pi->comm;
+	h->p.cmdline = pi->cmdline;
+	h->p.path = own(s, f->path);
+	h->p.base = f->base;
+	h->p.dev = f->dev;
+	h->p.ino = f->ino;
+	h->p.deleted = f->deleted;
+	h->p.ident_from_maps = f->ident_from_maps;
+	h->p.start_ns = pi->start_ns;
+	if (!h->p.path || !h->p.comm || !h->p.cmdline)
+		return -ENOMEM;
+	s->nhits++;
+	return 0;
+}
+
+/* ---- who ---------------------------------------------------------------- */
+
+struct who_arg {
+	const struct stat *targets;
+	size_t n;
+};
+
+static int who_proc(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
+		    const struct who_arg *w)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		struct mfile *f = &fs->v[i];
+		/* Cheap candidate test first: the inode printed in maps, or
+		 * the path naming a target now. */
+		int cand = 0;
+		struct stat cur;
+		int have_cur = 0;
+		for (size_t k = 0; k < w->n && !cand; k++)
+			cand = f->ino == w->targets[k].st_ino;
+		if (!cand && !f->deleted && proc_root(c, pi) == 1 &&
+		    path_stat(c, pi, f->path, &cur) == 0) {
+			have_cur = 1;
+			for (size_t k = 0; k < w->n && !cand; k++)
+				cand = cur.st_dev == w->targets[k].st_dev &&
+				       cur.st_ino == w->targets[k].st_ino;
+		}
+		if (!cand)
+			continue;
+		resolve_ident(pi->pid, f);
+		for (size_t k = 0; k < w->n; k++) {
+			const struct stat *t = &w->targets[k];
+			int match;
+			if (!f->ident_from_maps)
+				match = f->dev == t->st_dev && f->ino == t->st_ino;
+			else if (f->dev == t->st_dev && f->ino == t->st_ino)
+				match = 1;
+			else	/* maps shows another device number: trust the
+				   path if it names the target and the inode
+				   printed agrees */
+				match = f->ino == t->st_ino && !f->deleted &&
+					(have_cur || path_stat(c, pi, f->path, &cur) == 0) &&
+					cur.st_dev == t->st_dev && cur.st_ino == t->st_ino;
+			if (match) {
+				int rc = add_hit(c, pi, f, k);
+				if (rc < 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- stale -------------------------------------------------------------- */
+
+struct stale_arg {
+	const char *filter;		/* as given, no trailing '/' */
+	char *filter_real;		/* realpath, or NULL */
+	int filter_dir;
+	int filter_stat_ok;
+	struct stat filter_st;
+};
+
+static int name_is_so(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	for (const char *p = strstr(b, ".so"); p; p = strstr(p + 1, ".so"))
+		if (p[3] == '\0' || p[3] == '.')
+			return 1;
+	return 0;
+}
+
+/* Shared memory, memfd and device mappings are never libraries. */
+static int never_library(const char *path)
+{
+	static const char *const prefixes[] = {
+		"/memfd:", "/SYSV", "/dev/", "/anon_hugepage", "/proc/", "/sys/",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}
+
+static int elf_is_dso(const char *path)
+{
+	soswap_elf *elf;
+	if (soswap_elf_open(&elf, path, NULL) < 0)
+		return 0;
+	enum soswap_elf_kind k = soswap_elf_kind(elf);
+	soswap_elf_close(elf);
+	return k == SOSWAP_ELF_DYN || k == SOSWAP_ELF_PIE;
+}
+
+/* A library: mapped executable, named *.so* or an ELF shared object that
+ * is not the program itself.  JIT code and libffi trampolines live in
+ * executable temp files too, but those are neither. */
+static int is_library(struct scan_ctx *c, struct proc_info *pi, struct mfile *f)
+{
+	if (!f->exec || never_library(f->path))
+		return 0;
+	if (name_is_so(f->path))
+		return 1;
+	resolve_ident(pi->pid, f);
+	if (!pi->exe_known) {
+		char p[64];
+		struct stat st;
+		snprintf(p, sizeof(p), "/proc/%d/exe", (int)pi->pid);
+		pi->exe_known = stat(p, &st) == 0 ? 1 : -1;
+		pi->exe_dev = st.st_dev;
+		pi->exe_ino = st.st_ino;
+	}
+	if (pi->exe_known != 1 || same_file(f, pi->exe_dev, pi->exe_ino))
+		return 0;
+	if (f->deleted || proc_root(c, pi) != 1) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+			 (int)pi->pid, f->first->start, f->first->end);
+		return elf_is_dso(p);
+	}
+	struct pcache_ent *e = pcache_get(&c->cache, f->path);
+	if (!e)
+		return 0;
+	if (e->elf < 0)
+		e->elf = elf_is_dso(f->path);
+	return e->elf;
+}
+
+static int under_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
+static int filter_match(const struct stale_arg *a, const struct mfile *f,
+			const struct stat *cur)
+{
+	if (!a->filter)
+		return 1;
+	if (a->filter_dir)
+		return under_dir(f->path, a->filter) ||
+		       (a->filter_real && under_dir(f->path, a->filter_real));
+	if (!strcmp(f->path, a->filter) || (a->filter_real && !strcmp(f->path, a->filter_real)))
+		return 1;
+	if (!a->filter_stat_ok)
+		return 0;
+	return same_file(f, a->filter_st.st_dev, a->filter_st.st_ino) ||
+	       (cur && cur->st_dev == a->filter_st.st_dev && cur->st_ino == a->filter_st.st_ino);
+}
+
+static int stale_group(soswap_scan *s, const struct mfile *f,
+		       enum soswap_stale_kind kind, const char *newer, size_t *out)
+{
+	for (size_t i = 0; i < s->ngroups; i++) {
+		struct soswap_lib_group *g = &s->groups[i];
+		if (g->kind == kind && g->ino == f->ino && g->dev == f->dev &&
+		    !strcmp(g->path, f->path)) {
+			*out = i;
+			return 0;
+		}
+	}
+	if (soswap__grow((void **)&s->groups, &s->gcap, s->ngroups + 1, sizeof(*s->groups)))
+		return -ENOMEM;
+	struct soswap_lib_group *g = &s->groups[s->ngroups];
+	memset(g, 0, sizeof(*g));
+	g->path = own(s, f->path);
+	g->newer = newer ? own(s, newer) : NULL;
+	if (!g->path || (newer && !g->newer))
+		return -ENOMEM;
+	g->dev = f->dev;
+	g->ino = f->ino;
+	g->kind = kind;
+	g->unsafe = kind == SOSWAP_STALE_REWRITTEN || kind == SOSWAP_STALE_CHANGED;
+	*out = s->ngroups++;
+	return 0;
+}
+
+/* What happened to the file f maps, SOSWAP_STALE_NONE if nothing. */
+static enum soswap_stale_kind stale_kind(struct scan_ctx *c, struct proc_info *pi,
+					 struct mfile *f, const struct stat *cur,
+					 int cur_rc)
+{
+	if (f->deleted)
+		return cur_rc == 0 ? SOSWAP_STALE_REPLACED : SOSWAP_STALE_DELETED;
+	if (cur_rc < 0)		/* cannot see the path now: say nothing */
+		return SOSWAP_STALE_NONE;
+	if (!same_file(f, cur->st_dev, cur->st_ino)) {
+		/* The maps numbers disagree: make sure with map_files. */
+		resolve_ident(pi->pid, f);
+		if (!same_file(f, cur->st_dev, cur->st_ino))
+			return SOSWAP_STALE_REPLACED;
+	}
+	/* Same inode.  Changed after the process started?  The start time
+	 * is truncated to a clock tick, so allow one tick to avoid flagging
+	 * a file written just before the process started. */
+	int64_t mt = ts_ns(&cur->st_mtim), ct = ts_ns(&cur->st_ctim);
+	if (mt < c->boot_ns && ct < c->boot_ns)
+		return SOSWAP_STALE_NONE;
+	proc_load(c, pi);
+	if (pi->start_ns < 0)
+		return SOSWAP_STALE_NONE;
+	int64_t after = pi->start_ns + 1000000000 / c->hz;
+	if (mt >= after)
+		return SOSWAP_STALE_REWRITTEN;
+	if (ct >= after)
+		return SOSWAP_STALE_CHANGED;
+	return SOSWAP_STALE_NONE;
+}
+
+static int stale_proc(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
+		      const struct stale_arg *a)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		struct mfile *f = &fs->v[i];
+		if (!f->exec || never_library(f->path))
+			continue;
+		struct stat cur;
+		int cur_rc = path_stat(c, pi, f->path, &cur);
+		if (cur_rc == -ENOMEM)
+			return cur_rc;
+		if (!filter_match(a, f, cur_rc == 0 ? &cur : NULL) || !is_library(c, pi, f))
+			continue;
+		enum soswap_stale_kind kind = stale_kind(c, pi, f, &cur, cur_rc);
+		if (kind == SOSWAP_STALE_NONE)
+			continue;
+		if (f->deleted)
+			resolve_ident(pi->pid, f);
+		size_t g;
+		int rc = stale_group(c->s, f, kind, kind == SOSWAP_STALE_REPLACED ? f->path : NULL, &g);
+		if (rc < 0 || (rc = add_hit(c, pi, f, g)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- the scan loop ------------------------------------------------------ */
+
+static int list_pids(pid_t **out, size_t *n, soswap_err *err)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return soswap__fail_errno(err, -errno, "/proc");
+	size_t cap = 0;
+	struct dirent *de;
+	*out = NULL;
+	*n = 0;
+	while ((de = readdir(d))) {
+		char *end;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		unsigned long v = strtoul(de->d_name, &end, 10);
+		if (*end || v > INT_MAX || *n >= PROC_MAX)
+			continue;
+		if (soswap__grow((void **)out, &cap, *n + 1, sizeof(**out))) {
+			closedir(d);
+			return soswap__fail(err, -ENOMEM, "/proc: out of memory");
+		}
+		(*out)[(*n)++] = (pid_t)v;
+	}
+	closedir(d);
+	return 0;
+}
+
+typedef int (*proc_fn)(struct scan_ctx *c, struct proc_info *pi,
+		       struct mfiles *fs, const void *arg);
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->p.pid != y->p.pid)
+		return x->p.pid < y->p.pid ? -1 : 1;
+	return strcmp(x->p.path, y->p.path);
+}
+
+/* Sort hits by group then pid and fill each group's range. */
+static int finish(soswap_scan *s)
+{
+	qsort(s->hits, s->nhits, sizeof(*s->hits), cmp_hit);
+	s->procs = calloc(s->nhits ? s->nhits : 1, sizeof(*s->procs));
+	if (!s->procs)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nhits; i++) {
+		struct soswap_lib_group *g = &s->groups[s->hits[i].group];
+		if (!g->count)
+			g->first = i;
+		g->count++;
+		s->procs[i] = s->hits[i].p;
+	}
+	return 0;
+}
+
+static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
+		    proc_fn fn, const void *arg, soswap_err *err)
+{
+	struct scan_ctx c = { .s = s };
+	struct timespec rt, bt;
+	struct stat root;
+	pid_t *pids = NULL;
+	size_t npids = 0;
+	int rc = 0;
+
+	c.hz = sysconf(_SC_CLK_TCK);
+	if (c.hz <= 0)
+		c.hz = 100;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	c.boot_ns = ts_ns(&rt) - ts_ns(&bt);
+	if (stat("/", &root) == 0) {
+		c.root_dev = root.st_dev;
+		c.root_ino = root.st_ino;
+	}
+	if (opts && opts->pids) {
+		npids = opts->npids;
+	} else {
+		if ((rc = list_pids(&pids, &npids, err)) < 0)
+			return rc;
+	}
+	const pid_t *list = pids ? pids : opts->pids;
+	struct mfiles fs = { 0 };
+	pid_t self = getpid();
+	for (size_t i = 0; i < npids; i++) {
+		if (opts && opts->progress && (i % 32 == 0))
+			opts->progress(opts->progress_arg, i, npids);
+		if (list[i] == self)
+			continue;	/* the scanner itself is no user */
+		soswap_maps *m;
+		int r = soswap__maps_read_flags(&m, list[i], SOSWAP__MAPS_NO_STAT, NULL);
+		if (r == -EACCES || r == -EPERM)
+			s->denied++;
+		if (r < 0)
+			continue;	/* gone, or a zombie, or unreadable */
+		s->scanned++;
+		struct proc_info pi = { .pid = list[i], .root = -2 };
+		rc = collect_files(m, &fs);
+		if (!rc)
+			rc = fn(&c, &pi, &fs, arg);
+		soswap_maps_free(m);
+		if (rc < 0)
+			break;
+	}
+	if (opts && opts->progress)
+		opts->progress(opts->progress_arg, npids, npids);
+	free(fs.v);
+	free(pids);
+	pcache_free(&c.cache);
+	if (rc == 0)
+		rc = finish(s);
+	if (rc < 0)
+		return soswap__fail(err, rc, "process scan: %s", strerror(-rc));
+	return 0;
+}
+
+static int who_fn(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
+		  const void *arg)
+{
+	return who_proc(c, pi, fs, arg);
+}
+
+static int stale_fn(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
+		    const void *arg)
+{
+	return stale_proc(c, pi, fs, arg);
+}
+
+int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
+	       const struct soswap_scan_opts *opts, soswap_err *err)
+{
+	*out = NULL;
+	if (!nfiles)
+		return soswap__fail(err, -EINVAL, "who: no file given");
+	soswap_scan *s = calloc(1, sizeof(*s));
+	struct stat *t = calloc(nfiles, sizeof(*t));
+	int rc = 0;
+	if (!s || !t || soswap__grow((void **)&s->groups, &s->gcap, nfiles, sizeof(*s->groups))) {
+		rc = soswap__fail(err, -ENOMEM, "who: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		if (stat(files[i], &t[i]) < 0) {
+			rc = soswap__fail_errno(err, -errno, "%s", files[i]);
+			goto out;
+		}
+		if (!S_ISREG(t[i].st_mode)) {
+			rc = soswap__fail(err, -EINVAL, "%s: not a regular file", files[i]);
+			goto out;
+		}
+		struct soswap_lib_group *g = &s->groups[s->ngroups++];
+		memset(g, 0, sizeof(*g));
+		g->path = own(s, files[i]);
+		g->dev = t[i].st_dev;
+		g->ino = t[i].st_ino;
+		if (!g->path) {
+			rc = soswap__fail(err, -ENOMEM, "who: out of memory");
+			goto out;
+		}
+	}
+	struct who_arg w = { t, nfiles };
+	rc = scan_run(s, opts, who_fn, &w, err);
+out:
+	free(t);
+	if (rc < 0) {
+		soswap_scan_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+static int cmp_group_path(const void *a, const void *b)
+{
+	const struct soswap_lib_group *x = a, *y = b;
+	int r = strcmp(x->path, y->path);
+	return r ? r : (int)x->kind - (int)y->kind;
+}
+
+int soswap_stale(soswap_scan **out, const char *filter,
+		 const struct soswap_scan_opts *opts, soswap_err *err)
+{
+	struct stale_arg a = { 0 };
+	char *given = NULL;
+	*out = NULL;
+	soswap_scan *s = calloc(1, sizeof(*s));
+	if (!s)
+		return soswap__fail(err, -ENOMEM, "stale: out of memory");
+	if (filter) {
+		size_t n = strlen(filter);
+		if (!(given = strdup(filter))) {
+			free(s);
+			return soswap__fail(err, -ENOMEM, "stale: out of memory");
+		}
+		while (n > 1 && given[n - 1] == '/')
+			given[--n] = '\0';
+		a.filter = given;
+		a.filter_real = realpath(given, NULL);
+		a.filter_stat_ok = stat(given, &a.filter_st) == 0;
+		a.filter_dir = a.filter_stat_ok ? S_ISDIR(a.filter_st.st_mode) :
+			       filter[strlen(filter) - 1] == '/';
+	}
+	int rc = scan_run(s, opts, stale_fn, &a, err);
+	free(given);
+	free(a.filter_real);
+	if (rc < 0) {
+		soswap_scan_free(s);
+		return rc;
+	}
+	/* Present groups by path (each carries its own range of procs). */
+	qsort(s->groups, s->ngroups, sizeof(*s->groups), cmp_group_path);
+	*out = s;
+	return 0;
+}
+
+size_t soswap_scan_groups(const soswap_scan *s)
+{
+	return s ? s->ngroups : 0;
+}
+
+const struct soswap_lib_group *soswap_scan_group(const soswap_scan *s, size_t i)
+{
+	return s && i < s->ngroups ? &s->groups[i] : NULL;
+}
+
+size_t soswap_scan_count(const soswap_scan *s)
+{
+	return s ? s->nhits : 0;
+}
+
+const struct soswap_proc_map *soswap_scan_get(const soswap_scan *s, size_t i)
+{
+	return s && i < s->nhits ? &s->procs[i] : NULL;
+}
+
+size_t soswap_scan_scanned(const soswap_scan *s)
+{
+	return s ? s->scanned : 0;
+}
+
+size_t soswap_scan_denied(const soswap_scan *s)
+{
+	return s ? s->denied : 0;
+}
+
+const char *soswap_stale_kind_name(enum soswap_stale_kind kind)
+{
+	switch (kind) {
+	case SOSWAP_STALE_NONE: return "current";
+	case SOSWAP_STALE_DELETED: return "deleted";
+	case SOSWAP_STALE_REPLACED: return "replaced";
+	case SOSWAP_STALE_REWRITTEN: return "rewritten";
+	case SOSWAP_STALE_CHANGED: return "changed";
+	}
+	return "unknown";
+}
+
+void soswap_scan_free(soswap_scan *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nstrs; i++)
+		free(s->strs[i]);
+	free(s->strs);
+	free(s->groups);
+	free(s->hits);
+	free(s->procs);
+	free(s);
+}
