@@ -57,7 +57,7 @@ static void print_text(const struct cli_ctx *ctx, const soswap_abidiff *d)
 	for (size_t i = 0; i < n; i++) {
 		const struct soswap_abi_change *c = soswap_abidiff_change(d, i);
 		bad += c->incompatible != 0;
-		printf("%s%-12s%s %-17s %s\n",
+		printf("%s%-12s%s %-19s %s\n",
 		       c->incompatible ? cli_red(ctx) : cli_yellow(ctx),
 		       c->incompatible ? "incompatible" : "compatible",
 		       cli_reset(ctx), c->kind, c->detail);
@@ -69,7 +69,7 @@ static void print_text(const struct cli_ctx *ctx, const soswap_abidiff *d)
 	       v == SOSWAP_ABI_COMPATIBLE ? "compatible ABI change" : "no ABI change",
 	       cli_reset(ctx), n, n == 1 ? "" : "s", bad,
 	       soswap_abidiff_used_dwarf(d) ? "symbols and DWARF compared"
-					    : "symbols compared, no DWARF on both sides");
+					    : "symbols only, DWARF not on both sides");
 }
 
 static void help(void)

@@ -43,15 +43,24 @@ int soswap__debuginfo_open(struct soswap__debuginfo *di, const char *path,
 			   const char *debug_dir, soswap_err *err);
 void soswap__debuginfo_close(struct soswap__debuginfo *di);
 
+/* An exported symbol present on both sides, of the same class (function,
+ * data object, TLS object): what the DWARF pass looks at. */
+struct soswap__abi_pair {
+	const struct soswap_sym *old, *new;
+};
+
 /* Compare signatures of exported functions and layouts of the types they
- * reach.  `old_elf`/`new_elf` give the exported symbols to look at.
- * abidiff-dwarf.c.  Returns 0 or a negative errno. */
-int soswap__abidiff_dwarf(struct soswap_abidiff *d, soswap_elf *old_elf,
-			  soswap_elf *new_elf, struct soswap__debuginfo *old_di,
-			  struct soswap__debuginfo *new_di, soswap_err *err);
+ * reach, for each pair.  abidiff-dwarf.c.  Returns 0 or -ENOMEM. */
+int soswap__abidiff_dwarf(struct soswap_abidiff *d,
+			  const struct soswap__abi_pair *pairs, size_t npairs,
+			  struct soswap__debuginfo *old_di,
+			  struct soswap__debuginfo *new_di);
 
 /* The exported-symbol filter both passes use: defined, not local, not
  * hidden, not a version-definition marker. */
 int soswap__abi_exported(const struct soswap_sym *s);
+
+/* "name@@VER", "name@VER" or "name" into buf; returns buf. */
+const char *soswap__abi_sym_label(const struct soswap_sym *s, char *buf, size_t len);
 
 #endif

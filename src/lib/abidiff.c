@@ -90,8 +90,7 @@ static int has_size(unsigned type)
 	return type == STT_OBJECT || type == STT_COMMON || type == STT_TLS;
 }
 
-/* "name@VER" (or "name" when unversioned) into buf. */
-static const char *sym_label(const struct soswap_sym *s, char *buf, size_t len)
+const char *soswap__abi_sym_label(const struct soswap_sym *s, char *buf, size_t len)
 {
 	if (s->version)
 		snprintf(buf, len, "%s@%s%s", s->name, s->is_default ? "@" : "", s->version);
@@ -165,14 +164,18 @@ static const struct soswap_sym *index_find(const struct sym_index *ix,
 	return NULL;
 }
 
+/* Compares the symbol tables and collects the symbols both sides export
+ * with the same class into *pairs for the DWARF pass. */
 static int compare_symbols(struct soswap_abidiff *d, const struct sym_index *o,
-			   const struct sym_index *n)
+			   const struct sym_index *n, struct soswap__abi_pair **pairs,
+			   size_t *npairs)
 {
 	char a[512];
+	size_t cap = 0;
 	int r = 0;
 	for (size_t i = 0; i < o->n && r == 0; i++) {
 		const struct soswap_sym *s = o->v[i], *t = index_find(n, s);
-		sym_label(s, a, sizeof(a));
+		soswap__abi_sym_label(s, a, sizeof(a));
 		if (!t) {
 			r = soswap__abidiff_add(d, 1, "symbol-removed", a,
 						"%s %s was removed", sym_class(s->type), a);
@@ -187,12 +190,17 @@ static int compare_symbols(struct soswap_abidiff *d, const struct sym_index *o,
 						(unsigned long long)s->size,
 						(unsigned long long)t->size);
 		}
+		if (r == 0 && t && !strcmp(sym_class(s->type), sym_class(t->type))) {
+			r = soswap__grow((void **)pairs, &cap, *npairs + 1, sizeof(**pairs));
+			if (r == 0)
+				(*pairs)[(*npairs)++] = (struct soswap__abi_pair){ s, t };
+		}
 	}
 	for (size_t i = 0; i < n->n && r == 0; i++) {
 		const struct soswap_sym *t = n->v[i];
 		if (index_find(o, t))
 			continue;
-		sym_label(t, a, sizeof(a));
+		soswap__abi_sym_label(t, a, sizeof(a));
 		r = soswap__abidiff_add(d, 0, "symbol-added", a, "%s %s was added",
 					sym_class(t->type), a);
 	}
@@ -247,25 +255,9 @@ static int compare_headers(struct soswap_abidiff *d, soswap_elf *o, soswap_elf *
 	return 0;
 }
 
-static int diff_elfs(struct soswap_abidiff *d, soswap_elf *o, soswap_elf *n,
-		     soswap_err *err)
-{
-	struct sym_index oi = { 0 }, ni = { 0 };
-	int r = compare_headers(d, o, n);
-	if (r == 0)
-		r = compare_versions(d, o, n, err);
-	if (r == 0)
-		r = index_build(&oi, o, err);
-	if (r == 0)
-		r = index_build(&ni, n, err);
-	if (r == 0)
-		r = compare_symbols(d, &oi, &ni);
-	free(oi.v);
-	free(ni.v);
-	return r;
-}
-
+/* DWARF of both sides, when both have it: signatures and layouts. */
 static int run_dwarf(struct soswap_abidiff *d, soswap_elf *o, soswap_elf *n,
+		     const struct soswap__abi_pair *pairs, size_t npairs,
 		     const char *debug_dir, soswap_err *err)
 {
 	struct soswap__debuginfo di[2] = { 0 };
@@ -278,10 +270,33 @@ static int run_dwarf(struct soswap_abidiff *d, soswap_elf *o, soswap_elf *n,
 			if (!(d->debug_file[k] = strdup(di[k].debug_file)))
 				r = -ENOMEM;
 		if (r == 0)
-			r = soswap__abidiff_dwarf(d, o, n, &di[0], &di[1], err);
+			r = soswap__abidiff_dwarf(d, pairs, npairs, &di[0], &di[1]);
 	}
 	soswap__debuginfo_close(&di[0]);
 	soswap__debuginfo_close(&di[1]);
+	return r;
+}
+
+static int diff_elfs(struct soswap_abidiff *d, soswap_elf *o, soswap_elf *n,
+		     const struct soswap_abidiff_opts *opts, soswap_err *err)
+{
+	struct sym_index oi = { 0 }, ni = { 0 };
+	struct soswap__abi_pair *pairs = NULL;
+	size_t npairs = 0;
+	int r = compare_headers(d, o, n);
+	if (r == 0)
+		r = compare_versions(d, o, n, err);
+	if (r == 0)
+		r = index_build(&oi, o, err);
+	if (r == 0)
+		r = index_build(&ni, n, err);
+	if (r == 0)
+		r = compare_symbols(d, &oi, &ni, &pairs, &npairs);
+	if (r == 0 && !(opts && (opts->flags & SOSWAP_ABIDIFF_NO_DWARF)))
+		r = run_dwarf(d, o, n, pairs, npairs, opts ? opts->debug_dir : NULL, err);
+	free(pairs);
+	free(oi.v);
+	free(ni.v);
 	return r;
 }
 
@@ -298,9 +313,7 @@ int soswap_abidiff_files_opts(soswap_abidiff **out, const char *old_path,
 	if (r == 0)
 		r = soswap_elf_open(&n, new_path, err);
 	if (r == 0)
-		r = diff_elfs(d, o, n, err);
-	if (r == 0 && !(opts && (opts->flags & SOSWAP_ABIDIFF_NO_DWARF)))
-		r = run_dwarf(d, o, n, opts ? opts->debug_dir : NULL, err);
+		r = diff_elfs(d, o, n, opts, err);
 	if (r == -ENOMEM && err && !err->msg[0])
 		soswap__fail(err, r, "%s: out of memory", new_path);
 	soswap_elf_close(o);

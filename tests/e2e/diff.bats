@@ -9,7 +9,8 @@ load helpers
 D="$FIX/diff"
 
 # pair NAME [SRC] [NEW_SONAME]: build $T/NAME.old.so and $T/NAME.new.so
-# from $D/NAME.{old,new}.c (else $D/SRC.c) and $D/NAME.{old,new}.map.
+# from $D/NAME.{old,new}.c (else $D/SRC.c) and $D/NAME.{old,new}.map,
+# with $PAIR_FLAGS added.
 pair() {
 	local n="$1" base="${2:-$1}" newso="${3:-lib$1.so.1}" side src so
 	for side in old new; do
@@ -19,7 +20,7 @@ pair() {
 		[ "$side" = new ] && so="$newso"
 		local extra=()
 		[ -e "$D/$n.$side.map" ] && extra=(-Wl,--version-script="$D/$n.$side.map")
-		build_lib "$T/$n.$side.so" "$src" -g -Wl,-soname,"$so" "${extra[@]}"
+		build_lib "$T/$n.$side.so" "$src" -g -Wl,-soname,"$so" "${extra[@]}" ${PAIR_FLAGS:-}
 	done
 }
 
@@ -74,6 +75,71 @@ verdicts() {
 	[ "$AB" -eq 4 ] || [ "$AB" -eq 12 ]
 	[ "$SO" -eq 12 ]
 	[[ "$output" =~ incompatible\ +size-changed\ +object\ table\ changed\ size\ from\ 16\ to\ 32\ bytes ]]
+}
+
+@test "diff: parameter type change: abidiff says only 4, soswap 12 (callers pass the old type)" {
+	pair paramtype
+	verdicts paramtype
+	[ "$AB" -eq 4 ] || [ "$AB" -eq 12 ]
+	[ "$SO" -eq 12 ]
+	[[ "$output" =~ incompatible\ +signature-changed\ +scale\(\):\ parameter\ 1\ \(x\)\ changed\ type\ from\ int\ to\ double ]]
+}
+
+@test "diff: added parameter: abidiff says only 4, soswap 12 (callers pass too few arguments)" {
+	pair addparam
+	verdicts addparam
+	[ "$AB" -eq 4 ] || [ "$AB" -eq 12 ]
+	[ "$SO" -eq 12 ]
+	[[ "$output" == *"add(): parameters changed from (int, int) to (int, int, int)"* ]]
+}
+
+@test "diff: return type change: abidiff says only 4, soswap 12 (callers read the wrong register)" {
+	pair rettype
+	verdicts rettype
+	[ "$AB" -eq 4 ] || [ "$AB" -eq 12 ]
+	[ "$SO" -eq 12 ]
+	[[ "$output" == *"ratio(): return type changed from int to double"* ]]
+}
+
+@test "diff: layout of a struct passed by pointer: abidiff says only 4, soswap 12 (callers allocate the old layout)" {
+	pair layout
+	verdicts layout
+	[ "$AB" -eq 4 ] || [ "$AB" -eq 12 ]
+	[ "$SO" -eq 12 ]
+	[[ "$output" == *"struct point: size changed from 8 to 12 bytes (reached from point_sum)"* ]]
+	[[ "$output" == *"struct point: member x moved from offset 0 to offset 4"* ]]
+	[[ "$output" == *"struct point: member z was added at offset 0"* ]]
+}
+
+@test "diff: change deep in a type behind typedef, const ** and array: abidiff says only 4, soswap 12" {
+	pair nested
+	verdicts nested
+	[ "$AB" -eq 4 ] || [ "$AB" -eq 12 ]
+	[ "$SO" -eq 12 ]
+	[[ "$output" == *"struct inner: member b changed type from short int to long int (reached from nested_walk)"* ]]
+	[[ "$output" == *"struct node: size changed from 24 to 40 bytes"* ]]
+	# each change once, although struct node is recursive
+	[ "$(grep -c 'struct inner: size changed' <<<"$output")" -eq 1 ]
+}
+
+@test "diff: enumerator appended and member added in padding: compatible (4), like abidiff" {
+	pair padding
+	verdicts padding
+	[ "$SO" -eq 4 ] && [ "$AB" -eq 4 ]
+	[[ "$output" =~ compatible\ +enum-changed\ +enum\ color:\ enumerator\ BLUE\ =\ 2\ was\ added ]]
+	[[ "$output" =~ compatible\ +layout-changed\ +struct\ pad:\ member\ extra\ was\ added\ at\ offset\ 1 ]]
+}
+
+@test "diff: --no-dwarf compares symbol tables only" {
+	pair paramtype
+	run "$SOSWAP" diff --no-dwarf "$T/paramtype.old.so" "$T/paramtype.new.so"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "verdict: no ABI change (0 changes, 0 incompatible; symbols only, DWARF not on both sides)" ]]
+	# without -g on one side there is no DWARF to compare either
+	build_lib "$T/nodebug.so" "$D/paramtype.new.c" -Wl,-soname,libparamtype.so.1
+	run "$SOSWAP" diff --json "$T/paramtype.old.so" "$T/nodebug.so"
+	[ "$status" -eq 0 ]
+	echo "$output" | jqe '.dwarf == false and .changes == []'
 }
 
 @test "diff: added symbol version: compatible (4), like abidiff" {
@@ -137,4 +203,88 @@ verdicts() {
 	[ "$status" -eq 3 ]
 	run "$SOSWAP" diff --help
 	[ "$status" -eq 0 ]; [[ "$output" == "Usage: soswap diff"* ]]
+}
+
+# split_debug SO DEBUG: move the DWARF of SO into DEBUG (objcopy
+# --only-keep-debug), strip SO and, unless NOLINK is set, point its
+# .gnu_debuglink at DEBUG.
+split_debug() {
+	objcopy --only-keep-debug "$1" "$2"
+	if [ -n "${NOLINK:-}" ]; then
+		objcopy --strip-debug "$1"
+	else
+		objcopy --strip-debug --add-gnu-debuglink="$2" "$1"
+	fi
+	! readelf -S "$1" | grep -q '\.debug_info'
+}
+
+@test "diff: separate debug info through .gnu_debuglink (same dir and .debug/ subdir)" {
+	pair layout
+	mkdir "$T/.debug"
+	split_debug "$T/layout.old.so" "$T/layout.old.debug"
+	split_debug "$T/layout.new.so" "$T/.debug/layout.new.debug"
+	readelf --string-dump=.gnu_debuglink "$T/layout.new.so" | grep -q layout.new.debug
+	run "$SOSWAP" diff --json "$T/layout.old.so" "$T/layout.new.so"
+	[ "$status" -eq 12 ]
+	echo "$output" | jqe '.dwarf == true'
+	echo "$output" | jqe '.old_debug_file | endswith("/layout.old.debug")'
+	echo "$output" | jqe '.new_debug_file | endswith("/.debug/layout.new.debug")'
+	echo "$output" | jqe '[.changes[] | select(.kind == "layout-changed")] | length == 4'
+	# abidiff finds the same debug info and agrees there is a change
+	run abidiff "$T/layout.old.so" "$T/layout.new.so"
+	[ "$status" -eq 4 ] || [ "$status" -eq 12 ]
+}
+
+@test "diff: without build-id the debuglink CRC is checked: a stale debug file is not used" {
+	PAIR_FLAGS=-Wl,--build-id=none pair layout
+	PAIR_FLAGS=-Wl,--build-id=none pair rettype
+	! readelf -n "$T/layout.new.so" | grep -q 'Build ID'
+	split_debug "$T/layout.new.so" "$T/layout.new.debug"
+	split_debug "$T/layout.old.so" "$T/layout.old.debug"
+	run "$SOSWAP" diff --json "$T/layout.old.so" "$T/layout.new.so"
+	[ "$status" -eq 12 ]
+	echo "$output" | jqe '.dwarf == true'
+	# replace the new side's debug file by another library's: wrong CRC
+	objcopy --only-keep-debug "$T/rettype.new.so" "$T/layout.new.debug"
+	run "$SOSWAP" diff --json "$T/layout.old.so" "$T/layout.new.so"
+	[ "$status" -eq 0 ]
+	echo "$output" | jqe '.dwarf == false and .new_debug_file == null'
+}
+
+@test "diff: separate debug info by build-id under --debug-dir (DIR/.build-id/xx/yyyy.debug)" {
+	pair layout
+	local side bid
+	for side in old new; do
+		bid=$("$SOSWAP" info --json "$T/layout.$side.so" | jq -r '.[0].build_id')
+		[ "$bid" = "$(readelf -n "$T/layout.$side.so" | awk '/Build ID/ {print $3}')" ]
+		mkdir -p "$T/root/.build-id/${bid:0:2}"
+		NOLINK=1 split_debug "$T/layout.$side.so" "$T/root/.build-id/${bid:0:2}/${bid:2}.debug"
+	done
+	run "$SOSWAP" diff "$T/layout.old.so" "$T/layout.new.so"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"DWARF not on both sides"* ]]
+	run "$SOSWAP" diff --json --debug-dir "$T/root" "$T/layout.old.so" "$T/layout.new.so"
+	[ "$status" -eq 12 ]
+	echo "$output" | jqe --arg r "$T/root/.build-id/" '.dwarf == true and (.old_debug_file | startswith($r))'
+	echo "$output" | jqe '.changes[] | select(.detail | startswith("struct point: member y moved from offset 4 to offset 8"))'
+}
+
+@test "diff: debuglink target under --debug-dir followed by the library's directory" {
+	pair rettype
+	mkdir -p "$T/root$T"
+	split_debug "$T/rettype.old.so" "$T/root$T/rettype.old.debug"
+	split_debug "$T/rettype.new.so" "$T/root$T/rettype.new.debug"
+	[ ! -e "$T/rettype.old.debug" ] && [ ! -e "$T/.debug" ]
+	run "$SOSWAP" diff --debug-dir "$T/root" "$T/rettype.old.so" "$T/rettype.new.so"
+	[ "$status" -eq 12 ]
+	[[ "$output" == *"ratio(): return type changed from int to double"* ]]
+}
+
+@test "diff: libc against itself with its -dbg build-id debug info, when installed" {
+	local f=/lib/x86_64-linux-gnu/libc.so.6 bid
+	bid=$("$SOSWAP" info --json "$f" | jq -r '.[0].build_id')
+	[ -e "/usr/lib/debug/.build-id/${bid:0:2}/${bid:2}.debug" ] || skip "libc6-dbg not installed"
+	run "$SOSWAP" diff --json "$f" "$f"
+	[ "$status" -eq 0 ]
+	echo "$output" | jqe --arg b "${bid:2}" '.dwarf == true and (.old_debug_file | contains($b)) and .changes == []'
 }
