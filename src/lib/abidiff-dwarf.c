@@ -492,25 +492,32 @@ static const char *offset_str(int64_t bits, char *buf, size_t len)
 	return buf;
 }
 
+/* Reports "WHAT from OLD to NEW" when the canonical names of two types
+ * differ; else walks into them for layout changes. */
+static void compare_named(struct walk *w, const char *kind, const char *what,
+			  Dwarf_Die *a, Dwarf_Die *b, int depth)
+{
+	struct tname t1, t2;
+	if (strcmp(tname(a, 1, &t1), tname(b, 1, &t2)))
+		report(w, 1, kind, "%s from %s to %s", what, tname(a, 0, &t1), tname(b, 0, &t2));
+	else
+		compare_types(w, a, b, depth);
+}
+
 static void compare_member(struct walk *w, const char *agg, const struct item *m,
 			   const struct item *n, int depth)
 {
-	char o1[40], o2[40];
-	struct tname t1, t2;
-	Dwarf_Die da, db, *ta, *tb;
+	char o1[40], o2[40], what[2 * TYPE_NAME_MAX];
+	Dwarf_Die da, db;
 	if (m->value != n->value)
 		report(w, 1, "layout-changed", "%s: member %s moved from %s to %s", agg, m->name,
 		       offset_str(m->value, o1, sizeof(o1)), offset_str(n->value, o2, sizeof(o2)));
 	if (m->bits != n->bits)
 		report(w, 1, "layout-changed", "%s: member %s changed from %" PRId64 " to %" PRId64 " bits",
 		       agg, m->name, m->bits ? m->bits : -1, n->bits ? n->bits : -1);
-	ta = type_of((Dwarf_Die *)&m->die, &da);
-	tb = type_of((Dwarf_Die *)&n->die, &db);
-	if (strcmp(tname(ta, 1, &t1), tname(tb, 1, &t2)))
-		report(w, 1, "layout-changed", "%s: member %s changed type from %s to %s", agg,
-		       m->name, tname(ta, 0, &t1), tname(tb, 0, &t2));
-	else
-		compare_types(w, ta, tb, depth + 1);
+	snprintf(what, sizeof(what), "%s: member %s changed type", agg, m->name);
+	compare_named(w, "layout-changed", what, type_of((Dwarf_Die *)&m->die, &da),
+		      type_of((Dwarf_Die *)&n->die, &db), depth + 1);
 }
 
 static void compare_layout(struct walk *w, Dwarf_Die *a, Dwarf_Die *b, int depth)
@@ -685,13 +692,10 @@ static void param_names(const struct params *p, struct tname *b)
 
 static void compare_func(struct walk *w, const char *label, Dwarf_Die *a, Dwarf_Die *b)
 {
-	struct tname t1, t2;
-	Dwarf_Die ra, rb, *rta = type_of(a, &ra), *rtb = type_of(b, &rb);
-	if (strcmp(tname(rta, 1, &t1), tname(rtb, 1, &t2)))
-		report(w, 1, "signature-changed", "%s(): return type changed from %s to %s",
-		       label, tname(rta, 0, &t1), tname(rtb, 0, &t2));
-	else
-		compare_types(w, rta, rtb, 0);
+	char what[2 * TYPE_NAME_MAX];
+	Dwarf_Die da, db;
+	snprintf(what, sizeof(what), "%s(): return type changed", label);
+	compare_named(w, "signature-changed", what, type_of(a, &da), type_of(b, &db), 0);
 
 	struct params *p = malloc(2 * sizeof(*p));
 	if (!p) {
@@ -701,34 +705,28 @@ static void compare_func(struct walk *w, const char *label, Dwarf_Die *a, Dwarf_
 	params_of(a, &p[0]);
 	params_of(b, &p[1]);
 	if (p[0].n != p[1].n || p[0].variadic != p[1].variadic) {
+		struct tname t1, t2;
 		param_names(&p[0], &t1);
 		param_names(&p[1], &t2);
 		report(w, 1, "signature-changed", "%s(): parameters changed from %s to %s",
 		       label, t1.s, t2.s);
 	}
 	for (size_t i = 0; p[0].n == p[1].n && i < p[0].n; i++) {
-		Dwarf_Die da, db, *ta = type_of(&p[0].v[i], &da), *tb = type_of(&p[1].v[i], &db);
 		const char *pn = dwarf_diename(&p[0].v[i]);
-		if (strcmp(tname(ta, 1, &t1), tname(tb, 1, &t2)))
-			report(w, 1, "signature-changed",
-			       "%s(): parameter %zu%s%s%s changed type from %s to %s", label, i + 1,
-			       pn ? " (" : "", pn ? pn : "", pn ? ")" : "",
-			       tname(ta, 0, &t1), tname(tb, 0, &t2));
-		else
-			compare_types(w, ta, tb, 0);
+		snprintf(what, sizeof(what), "%s(): parameter %zu%s%s%s changed type", label, i + 1,
+			 pn ? " (" : "", pn ? pn : "", pn ? ")" : "");
+		compare_named(w, "signature-changed", what, type_of(&p[0].v[i], &da),
+			      type_of(&p[1].v[i], &db), 0);
 	}
 	free(p);
 }
 
 static void compare_var(struct walk *w, const char *label, Dwarf_Die *a, Dwarf_Die *b)
 {
-	struct tname t1, t2;
-	Dwarf_Die da, db, *ta = type_of(a, &da), *tb = type_of(b, &db);
-	if (strcmp(tname(ta, 1, &t1), tname(tb, 1, &t2)))
-		report(w, 1, "object-type-changed", "%s: type changed from %s to %s",
-		       label, tname(ta, 0, &t1), tname(tb, 0, &t2));
-	else
-		compare_types(w, ta, tb, 0);
+	char what[2 * TYPE_NAME_MAX];
+	Dwarf_Die da, db;
+	snprintf(what, sizeof(what), "%s: type changed", label);
+	compare_named(w, "object-type-changed", what, type_of(a, &da), type_of(b, &db), 0);
 }
 
 static int is_function(unsigned type)
