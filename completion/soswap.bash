@@ -104,7 +104,7 @@ _soswap()
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
 			compopt -o nospace 2>/dev/null
-			COMPREPLY=($(compgen -W "-q -v --quiet --verbose --color= --help --version" -- "$cur"))
+			COMPREPLY=($(compgen -W "-q -v --quiet --verbose --color= --no-color --help --version" -- "$cur"))
 			[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} != *= ]] && compopt +o nospace 2>/dev/null
 		else
 			COMPREPLY=($(compgen -W "$_soswap_commands" -- "$cur"))

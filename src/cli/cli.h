@@ -21,15 +21,19 @@ enum {
 	CMD_SCANS_PROCS = 1 << 2,	/* reads /proc of other processes */
 };
 
-/* Options common to every subcommand, parsed by main.c before dispatch
- * (soswap [-q|-v] [--color=WHEN] CMD ...) and by cli_common_opt(). */
+/* Options common to every subcommand, parsed by main.c before dispatch:
+ * -q/--quiet, -v/--verbose, --color=WHEN, --no-color, given before CMD or
+ * anywhere after it up to "--" (main.c takes them out of argv, so a
+ * subcommand must not define these options itself). */
 struct cli_ctx {
 	const char *cmd;	/* subcommand name, for messages */
 	int json;
 	int verbose;		/* -v count */
 	int quiet;
-	int color;		/* resolved: 1 only on a terminal without NO_COLOR */
-	int progress;		/* show progress: stderr is a terminal, not quiet */
+	int color;		/* resolved: --color=always, or auto on a terminal
+				 * (not TERM=dumb) without NO_COLOR */
+	int progress;		/* show progress: stderr is a terminal, not
+				 * TERM=dumb, not quiet */
 };
 
 struct cli_cmd {
@@ -47,9 +51,14 @@ int cli_usage(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Print an error record from libsoswap.  Returns EXIT_FAIL. */
 int cli_lib_error(const struct cli_ctx *ctx, const soswap_err *err);
-/* Warning on stderr unless -q. */
+/* "soswap CMD: warning: message" on stderr, unless -q. */
 void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* "soswap CMD: message" on stderr when -v was given at least `level` times
+ * (1 = -v, 2 = -vv): detail for humans, never needed to understand the
+ * result. */
+void cli_verbose(const struct cli_ctx *ctx, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Colour helpers: return the escape sequence, or "" when colour is off. */
 const char *cli_bold(const struct cli_ctx *ctx);

@@ -31,7 +31,13 @@ static void usage(FILE *f)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nExit status: 0 success, 1 failure, 2 usage error"
 	      " (diff: 0 no change, 4 compatible, 12 incompatible, 1 error, 3 usage).\n"
-	      "Every command takes --json for machine-readable output.\n", f);
+	      "Every command takes --json for machine-readable output.\n\n"
+	      "Options (also accepted after COMMAND):\n"
+	      "  -q, --quiet          no warnings, no progress (errors still shown)\n"
+	      "  -v, --verbose        more detail; repeat for more\n"
+	      "  --color=WHEN         auto (terminal, no NO_COLOR), always, never\n"
+	      "  --no-color           same as --color=never\n"
+	      "  -h, --help           this help;  --version  print the version\n", f);
 }
 
 /* A full disk or a closed pipe must not look like success. */
@@ -45,6 +51,64 @@ static int close_stdout(int rc)
 	return rc;
 }
 
+/* A global option (-q, -v, --color=WHEN and their long forms)?  Returns 1
+ * and updates ctx/color when it is one, 0 when not, -1 on a bad value. */
+static int global_opt(const char *a, struct cli_ctx *ctx, const char **color)
+{
+	if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+		ctx->quiet = 1;
+	else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+		ctx->verbose++;
+	else if (!strcmp(a, "--no-color"))
+		*color = "never";
+	else if (!strncmp(a, "--color=", 8))
+		*color = a + 8;
+	else
+		return 0;
+	if (strcmp(*color, "auto") && strcmp(*color, "always") && strcmp(*color, "never"))
+		return -1;
+	return 1;
+}
+
+/* Global options are also accepted after the subcommand's name (up to
+ * "--"), so `soswap who -q LIB` works like `soswap -q who LIB`; they are
+ * taken out of argv before the subcommand parses it.  Subcommands must
+ * therefore not define -q, -v, --quiet, --verbose or --color themselves. */
+static int take_global_opts(int argc, char **argv, struct cli_ctx *ctx,
+			    const char **color)
+{
+	int n = 1;
+	for (int k = 1; k < argc; k++) {
+		int r = strcmp(argv[k], "--") ? global_opt(argv[k], ctx, color) : 0;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			argv[n++] = argv[k];
+		if (!strcmp(argv[k], "--")) {
+			while (++k < argc)
+				argv[n++] = argv[k];
+		}
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* Colour: --color=always and never are explicit; auto colours only a
+ * terminal, never with NO_COLOR set to a non-empty value (no-color.org) and
+ * never on a dumb terminal. */
+static int want_color(const char *color)
+{
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	if (!strcmp(color, "always"))
+		return 1;
+	if (!strcmp(color, "never") || (no_color && *no_color) ||
+	    (term && !strcmp(term, "dumb")))
+		return 0;
+	return isatty(STDOUT_FILENO);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { 0 };
@@ -53,13 +117,12 @@ int main(int argc, char **argv)
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-			ctx.quiet = 1;
-		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-			ctx.verbose++;
-		else if (!strncmp(a, "--color=", 8))
-			color = a + 8;
-		else if (!strcmp(a, "--version")) {
+		int r = global_opt(a, &ctx, &color);
+		if (r < 0)
+			return cli_usage(NULL, "--color takes auto, always or never");
+		if (r > 0)
+			continue;
+		if (!strcmp(a, "--version")) {
 			printf("soswap %s\n", soswap_version());
 			return close_stdout(EXIT_OK);
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -72,8 +135,6 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never"))
-		return cli_usage(NULL, "--color takes auto, always or never");
 
 	const struct cli_cmd *cmd = NULL;
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
@@ -83,14 +144,16 @@ int main(int argc, char **argv)
 		return cli_usage(NULL, "unknown command '%s'", argv[i]);
 
 	ctx.cmd = cmd->name;
-	const char *no_color = getenv("NO_COLOR");
-	if (!strcmp(color, "always"))
-		ctx.color = 1;
-	else if (!strcmp(color, "auto"))
-		ctx.color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
-	ctx.progress = !ctx.quiet && isatty(STDERR_FILENO);
+	int cargc = take_global_opts(argc - i, argv + i, &ctx, &color);
+	if (cargc < 0)
+		return cli_usage(&ctx, "--color takes auto, always or never");
+	ctx.color = want_color(color);
+	/* Progress lines rewrite the current line: only on a terminal that
+	 * understands it, and never in pipes or files. */
+	const char *term = getenv("TERM");
+	ctx.progress = !ctx.quiet && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
 
 	/* Subcommands see argv starting at their own name, getopt-style. */
-	int rc = cmd->fn(argc - i, argv + i, &ctx);
+	int rc = cmd->fn(cargc, argv + i, &ctx);
 	return close_stdout(rc);
 }

@@ -51,9 +51,23 @@ void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...)
 	cli_progress_done(ctx);
 	va_start(ap, fmt);
 	fflush(stdout);
-	fputs("soswap: warning: ", stderr);
+	if (ctx && ctx->cmd)
+		fprintf(stderr, "soswap %s: warning: ", ctx->cmd);
+	else
+		fputs("soswap: warning: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void cli_verbose(const struct cli_ctx *ctx, int level, const char *fmt, ...)
+{
+	if (!ctx || ctx->verbose < level)
+		return;
+	va_list ap;
+	cli_progress_done(ctx);
+	va_start(ap, fmt);
+	vmsg(ctx, fmt, ap);
 	va_end(ap);
 }
 

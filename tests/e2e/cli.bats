@@ -39,3 +39,86 @@ load helpers
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"write error"* ]]
 }
+
+# --- conventions: colour, -q/-v, progress -------------------------------
+
+# Run a command line on a pseudo-terminal (stdout and stderr are ttys).
+on_tty() { script -qec "$1" /dev/null; }
+ESC=$'\033'
+
+@test "cli: colour only on a terminal, never with NO_COLOR or TERM=dumb" {
+	lib=/lib/x86_64-linux-gnu/libc.so.6
+	run env -u NO_COLOR TERM=xterm bash -c "$(declare -f on_tty); on_tty \"'$SOSWAP' info $lib\""
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"${ESC}[1m$lib${ESC}[0m"* ]] || fail "no colour on a terminal"
+	run env NO_COLOR=1 TERM=xterm bash -c "$(declare -f on_tty); on_tty \"'$SOSWAP' info $lib\""
+	[ "$status" -eq 0 ]; [[ "$output" == *"$lib"* ]]
+	[[ "$output" != *"$ESC"* ]] || fail "colour despite NO_COLOR"
+	# An empty NO_COLOR does not count (no-color.org).
+	run env NO_COLOR= TERM=xterm bash -c "$(declare -f on_tty); on_tty \"'$SOSWAP' info $lib\""
+	[[ "$output" == *"${ESC}[1m"* ]] || fail "empty NO_COLOR disabled colour"
+	run env -u NO_COLOR TERM=dumb bash -c "$(declare -f on_tty); on_tty \"'$SOSWAP' info $lib\""
+	[[ "$output" != *"$ESC"* ]] || fail "colour on a dumb terminal"
+	# Not a terminal: a pipe or a file.
+	run env -u NO_COLOR TERM=xterm "$SOSWAP" info "$lib"
+	[ "$status" -eq 0 ]; [[ "$output" == *"$lib"* ]]
+	[[ "$output" != *"$ESC"* ]] || fail "colour in a pipe"
+}
+
+@test "cli: --color=always/never and --no-color override, before or after the command" {
+	lib=/lib/x86_64-linux-gnu/libz.so.1
+	for args in "--color=always info $lib" "info --color=always $lib" "info $lib --color=always"; do
+		run "$SOSWAP" $args		# NO_COLOR=1 and a pipe: the explicit request wins
+		[ "$status" -eq 0 ] || fail "$args: exit $status"
+		[[ "$output" == *"${ESC}[1m$lib${ESC}[0m"* ]] || fail "$args: no colour"
+	done
+	for args in "--color=never info $lib" "info --no-color $lib" "info $lib --color=auto --color=never"; do
+		run env -u NO_COLOR TERM=xterm bash -c "$(declare -f on_tty); on_tty \"'$SOSWAP' $args\""
+		[ "$status" -eq 0 ]; [[ "$output" == *"$lib"* ]]
+		[[ "$output" != *"$ESC"* ]] || fail "$args: colour"
+	done
+	# JSON is never coloured.
+	run env -u NO_COLOR TERM=xterm bash -c "$(declare -f on_tty); on_tty \"'$SOSWAP' --color=always info --json $lib\""
+	[ "$status" -eq 0 ]; [[ "$output" != *"$ESC"* ]] || fail "colour in JSON"
+	"$SOSWAP" --color=always info --json "$lib" | jqe '.[0].soname == "libz.so.1"'
+	run "$SOSWAP" info --color=purple "$lib"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"soswap info: --color takes auto, always or never"* ]]
+}
+
+@test "cli: global options after the command are taken out of its arguments; -- ends them" {
+	lib=/lib/x86_64-linux-gnu/libz.so.1
+	run "$SOSWAP" info -q -v --quiet --verbose "$lib"
+	[ "$status" -eq 0 ]; [[ "${lines[0]}" == "$lib" ]]
+	# After "--", -q is an operand (here a file name that does not exist).
+	cd "$T"
+	run "$SOSWAP" info -- -q
+	[ "$status" -eq 1 ]
+	[[ "$output" == "soswap info: -q: "* ]] || fail "-q not taken as a file"
+	# The same file name without "--" is the option, then no file at all.
+	run "$SOSWAP" info -q
+	[ "$status" -eq 2 ]
+}
+
+@test "cli: -q silences warnings, not errors" {
+	if "$SOSWAP" who --help | grep -q "not implemented"; then
+		skip "soswap who is not implemented yet (it is the command that warns here)"
+	fi
+	# As an unprivileged user most processes cannot be inspected: who warns.
+	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	lib=/lib/x86_64-linux-gnu/libc.so.6
+	nobody "$SOSWAP" who "$lib" >"$T/out" 2>"$T/err" || true
+	grep -q "^soswap who: warning: .*could not be inspected" "$T/err" ||
+		{ cat "$T/err"; fail "no warning without -q"; }
+	[ -s "$T/out" ]
+	for q in "-q who $lib" "who -q $lib" "--quiet who $lib"; do
+		nobody "$SOSWAP" $q >"$T/out-q" 2>"$T/err-q" || true
+		[ ! -s "$T/err-q" ] || { cat "$T/err-q"; fail "$q: warning printed"; }
+		# The result itself is still printed.
+		[ -s "$T/out-q" ]; [ "$(head -n 1 "$T/out-q")" = "$(head -n 1 "$T/out")" ]
+	done
+	# Errors are still printed.
+	run "$SOSWAP" -q who "$T/nonexistent.so"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"soswap who: "*"nonexistent.so"* ]]
+}

@@ -105,7 +105,7 @@ EOF
 		[[ "$output" == *"$v"* ]] || fail "no mention of $v"
 	done
 	# Every subcommand `soswap --help` lists has its own section.
-	cmds=$("$SOSWAP" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+	cmds=$("$SOSWAP" --help | awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on && /^  [a-z]/ { print $1 }')
 	[ -n "$cmds" ]
 	for c in $cmds; do
 		[[ "$output" == *"   soswap $c "* ]] || fail "no section for $c"
