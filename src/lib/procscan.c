@@ -633,7 +633,8 @@ static int cmp_hit(const void *a, const void *b)
 /* Sort hits by group then pid and fill each group's range. */
 static int finish(soswap_scan *s)
 {
-	qsort(s->hits, s->nhits, sizeof(*s->hits), cmp_hit);
+	if (s->nhits)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(s->hits, s->nhits, sizeof(*s->hits), cmp_hit);
 	s->procs = calloc(s->nhits ? s->nhits : 1, sizeof(*s->procs));
 	if (!s->procs)
 		return -ENOMEM;
