@@ -122,3 +122,21 @@ ESC=$'\033'
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"soswap who: "*"nonexistent.so"* ]]
 }
+
+@test "cli: progress only on a terminal, never with -q, in a pipe or on TERM=dumb" {
+	if "$SOSWAP" who --help | grep -q "not implemented"; then
+		skip "soswap who is not implemented yet (it is the command that shows progress)"
+	fi
+	who="'$SOSWAP' who /lib/x86_64-linux-gnu/libc.so.6 >/dev/null"
+	run env TERM=xterm bash -c "$(declare -f on_tty); on_tty \"$who\""
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\r'"${ESC}[Kscanning processes "* ]] || fail "no progress on a terminal"
+	run env TERM=xterm bash -c "$(declare -f on_tty); on_tty \"'$SOSWAP' -q who /lib/x86_64-linux-gnu/libc.so.6 >/dev/null\""
+	[ "$status" -eq 0 ]; [[ "$output" != *scanning* ]] || fail "progress with -q"
+	run env TERM=dumb bash -c "$(declare -f on_tty); on_tty \"$who\""
+	[ "$status" -eq 0 ]; [[ "$output" != *scanning* ]] || fail "progress on a dumb terminal"
+	# stderr to a pipe: no progress, no carriage returns.
+	run env TERM=xterm bash -c "$who"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *scanning* && "$output" != *$'\r'* ]] || fail "progress in a pipe"
+}
