@@ -147,7 +147,8 @@ static int side_collect(struct side *s, Dwarf *dw)
 		r = side_scan(s, &cudie, 0);
 	if (r < 0)
 		return r;
-	qsort(s->v, s->n, sizeof(*s->v), cmp_decl_addr);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_decl_addr);
 	s->by_name = calloc(s->n ? s->n : 1, sizeof(*s->by_name));
 	if (!s->by_name)
 		return -ENOMEM;
@@ -162,6 +163,8 @@ static const struct decl *side_find(const struct side *s, const struct soswap_sy
 {
 	struct decl key = { .addr = sym->value, .has_addr = 1, .name = sym->name };
 	const struct decl *hit = NULL, *kp = &key, **np;
+	if (!s->n)
+		return NULL;
 	if (sym->value)
 		hit = bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_decl_addr);
 	if (hit && hit->tag == tag)
@@ -313,6 +316,14 @@ static void type_name(Dwarf_Die *t, int canon, struct tname *b, int depth)
 			tn_add(b, name ? name : "?");
 		break;
 	case DW_TAG_pointer_type:
+		if (subp && dwarf_tag(subp) == DW_TAG_subroutine_type) {
+			Dwarf_Die ret;	/* "int (*)(char *)" */
+			type_name(type_of(subp, &ret), canon, b, depth + 1);
+			tn_add(b, " (*)");
+			param_list(subp, canon, b, depth + 1);
+			break;
+		}
+		/* fall through */
 	case DW_TAG_reference_type:
 	case DW_TAG_rvalue_reference_type:
 		type_name(subp, canon, b, depth + 1);
@@ -497,11 +508,17 @@ static const char *offset_str(int64_t bits, char *buf, size_t len)
 static void compare_named(struct walk *w, const char *kind, const char *what,
 			  Dwarf_Die *a, Dwarf_Die *b, int depth)
 {
-	struct tname t1, t2;
-	if (strcmp(tname(a, 1, &t1), tname(b, 1, &t2)))
-		report(w, 1, kind, "%s from %s to %s", what, tname(a, 0, &t1), tname(b, 0, &t2));
-	else
+	struct tname t1, t2, p1, p2;
+	if (!strcmp(tname(a, 1, &t1), tname(b, 1, &t2))) {
 		compare_types(w, a, b, depth);
+		return;
+	}
+	/* Show the names as written unless they read the same ("cb_t" to
+	 * "cb_t" when the typedef's target changed). */
+	if (strcmp(tname(a, 0, &p1), tname(b, 0, &p2)))
+		report(w, 1, kind, "%s from %s to %s", what, p1.s, p2.s);
+	else
+		report(w, 1, kind, "%s from %s to %s", what, t1.s, t2.s);
 }
 
 static void compare_member(struct walk *w, const char *agg, const struct item *m,
@@ -512,9 +529,15 @@ static void compare_member(struct walk *w, const char *agg, const struct item *m
 	if (m->value != n->value)
 		report(w, 1, "layout-changed", "%s: member %s moved from %s to %s", agg, m->name,
 		       offset_str(m->value, o1, sizeof(o1)), offset_str(n->value, o2, sizeof(o2)));
-	if (m->bits != n->bits)
-		report(w, 1, "layout-changed", "%s: member %s changed from %" PRId64 " to %" PRId64 " bits",
-		       agg, m->name, m->bits ? m->bits : -1, n->bits ? n->bits : -1);
+	if (m->bits != n->bits && m->bits && n->bits)
+		report(w, 1, "layout-changed", "%s: member %s changed from a %" PRId64
+		       "-bit to a %" PRId64 "-bit field", agg, m->name, m->bits, n->bits);
+	else if (m->bits != n->bits && n->bits)
+		report(w, 1, "layout-changed", "%s: member %s became a %" PRId64 "-bit field",
+		       agg, m->name, n->bits);
+	else if (m->bits != n->bits)
+		report(w, 1, "layout-changed", "%s: member %s is no longer a %" PRId64 "-bit field",
+		       agg, m->name, m->bits);
 	snprintf(what, sizeof(what), "%s: member %s changed type", agg, m->name);
 	compare_named(w, "layout-changed", what, type_of((Dwarf_Die *)&m->die, &da),
 		      type_of((Dwarf_Die *)&n->die, &db), depth + 1);

@@ -113,6 +113,18 @@ stricter() {
 	[ "$(grep -c 'struct inner: size changed' <<<"$output")" -eq 1 ]
 }
 
+@test "diff: widened bit-field and callback parameter behind a typedef: abidiff says only 4, soswap 12" {
+	stricter callback
+	[[ "$output" == *"struct flags: member a changed from a 3-bit to a 4-bit field (reached from get)"* ]]
+	[[ "$output" == *"struct flags: member b moved from bit 3 to bit 4"* ]]
+	[[ "$output" == *"run(): parameter 2 (cb) changed type from int (*)(struct flags *, int) to int (*)(struct flags *, long int)"* ]]
+}
+
+@test "diff: a type respelled through a typedef is no change (0), like abidiff" {
+	like typedef 0
+	[ "${#lines[@]}" -eq 1 ]
+}
+
 @test "diff: enumerator appended and member added in padding: compatible (4), like abidiff" {
 	like padding 4
 	[[ "$output" =~ compatible\ +enum-changed\ +enum\ color:\ enumerator\ BLUE\ =\ 2\ was\ added ]]
