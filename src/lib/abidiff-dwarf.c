@@ -445,7 +445,7 @@ struct item {
 	Dwarf_Die die;
 	int64_t value;		/* member: bit offset; enumerator: value */
 	int64_t bits;		/* member: bit size, 0 when not a bit-field */
-	char anon[32];		/* name of an unnamed member */
+	char anon[TYPE_NAME_MAX];	/* name of an unnamed member or a base */
 };
 
 /* Members (or enumerators) of an aggregate, at most MAX_ITEMS.  Unnamed
@@ -460,13 +460,23 @@ static size_t items_of(Dwarf_Die *t, int want_tag, struct item *out)
 		Dwarf_Attribute a;
 		Dwarf_Word u;
 		Dwarf_Sword sv;
-		if (dwarf_tag(&c) != want_tag)
+		int tag = dwarf_tag(&c);
+		if (tag != want_tag && !(want_tag == DW_TAG_member && tag == DW_TAG_inheritance))
 			continue;
+		if (dwarf_hasattr(&c, DW_AT_declaration))
+			continue;	/* a C++ static member takes no room */
 		struct item *it = &out[n];
 		memset(it, 0, sizeof(*it));
 		it->die = c;
 		it->name = dwarf_diename(&c);
-		if (!it->name) {
+		if (tag == DW_TAG_inheritance) {
+			/* A C++ base class is laid out like a member named by
+			 * its type. */
+			struct tname b;
+			Dwarf_Die bt;
+			snprintf(it->anon, sizeof(it->anon), "{base %s}", tname(type_of(&c, &bt), 0, &b));
+			it->name = it->anon;
+		} else if (!it->name) {
 			snprintf(it->anon, sizeof(it->anon), "{anonymous #%zu}", ++anon);
 			it->name = it->anon;
 		}

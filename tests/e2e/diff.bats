@@ -125,6 +125,20 @@ stricter() {
 	[ "${#lines[@]}" -eq 1 ]
 }
 
+@test "diff: C++ class layout and a struct behind std::vector: abidiff says only 4, soswap 12" {
+	command -v "${CXX:-g++}" >/dev/null || skip "no C++ compiler"
+	local side
+	for side in old new; do
+		"${CXX:-g++}" -g -O1 -shared -fPIC -o "$T/cxx.$side.so" "$D/cxx.$side.cc"
+	done
+	verdicts cxx
+	[ "$AB" -eq 4 ] && [ "$SO" -eq 12 ] || fail "abidiff $AB, soswap $SO"
+	[[ "$output" == *"class Box: size changed from 4 to 16 bytes (reached from _ZN6shapes3BoxC1Ei)"* ]]
+	[[ "$output" == *"class Box: member w moved from offset 0 to offset 8"* ]]
+	[[ "$output" == *"struct Widget: member id changed type from int to long int (reached from _ZN6shapes5countERKSt6vectorINS_6WidgetESaIS1_EE)"* ]]
+	[[ "$output" != *"made"* ]]
+}
+
 @test "diff: enumerator appended and member added in padding: compatible (4), like abidiff" {
 	like padding 4
 	[[ "$output" =~ compatible\ +enum-changed\ +enum\ color:\ enumerator\ BLUE\ =\ 2\ was\ added ]]
