@@ -359,6 +359,114 @@ int soswap_abidiff_used_dwarf(const soswap_abidiff *d);
 const char *soswap_abidiff_debug_file(const soswap_abidiff *d, int which);
 void soswap_abidiff_free(soswap_abidiff *d);
 
+/* --- install and rollback (src/lib/install.c) ---
+ *
+ * Layouts.  "symlink": DIR/SONAME is a symlink to a real name in DIR (the
+ * ldconfig layout); install writes the real name and flips the link.
+ * "file": DIR/SONAME is a regular file (Debian's libssl.so.3); install
+ * replaces that file by rename and keeps the previous content in the state
+ * directory, where neither the loader nor ldconfig looks.
+ *
+ * State.  The previous versions are recorded per directory and soname in
+ * $SOSWAP_STATE_DIR (default /var/lib/soswap) under the directory's real
+ * path, e.g. /var/lib/soswap/usr/local/lib/libfoo.so.1.state; rollback
+ * uses them.  At most SOSWAP_STATE_MAX_PREVIOUS are kept.
+ *
+ * Crash safety.  Every step is either invisible to the loader (temporary
+ * names start with ".soswap-", never matching lib*.so*) or a rename(2)
+ * (atomic): killed at any point, the soname resolves to the complete old or
+ * the complete new file.  For tests, SOSWAP_TEST_STOP_AT=N in the
+ * environment makes install raise SIGKILL just before step N:
+ *   1 create the temporary file in DIR (O_CREAT|O_EXCL)
+ *   2 write NEW into it, fsync, fchmod 0644
+ *   3 rename it to the real name (file layout: first copy the previous
+ *     version into the state directory)
+ *   4 fsync DIR
+ *   5 record the previous version in the state file (tmp, fsync, rename)
+ *   6 create the new soname symlink under a temporary name
+ *   7 rename it over the soname (file layout: rename the temporary file
+ *     over the soname)
+ *   8 fsync DIR
+ *   9 update the link name (--link-name), fsync DIR
+ *  10 run ldconfig (new soname in a directory of the ld.so.cache set)
+ */
+
+#define SOSWAP_STATE_MAX_PREVIOUS 32
+
+struct soswap_install_opts {
+	const char *dir;	/* target directory; NULL means /usr/local/lib */
+	const char *version;	/* "1.2.3": real name STEM.so.1.2.3; NULL: from
+				   NEW's file name */
+	int link_name;		/* also point STEM.so at the soname */
+	int force;		/* go on despite an incompatible ABI, a downgrade
+				   or a file owned by a Debian package */
+	int dry_run;		/* check everything, change nothing */
+};
+
+struct soswap_install_info {
+	const char *dir;	/* real path of DIR */
+	const char *soname;
+	const char *real_name;	/* installed name in DIR (file layout: SONAME) */
+	const char *previous;	/* what SONAME pointed at, or NULL when new */
+	const char *previous_path; /* the previous version's file, or NULL */
+	dev_t previous_dev;	/* its identity (to find processes mapping it) */
+	ino_t previous_ino;
+	int layout_file;	/* SONAME is a regular file */
+	int new_soname;		/* SONAME did not exist in DIR */
+	int unchanged;		/* NEW was already installed: nothing done */
+	int abi_checked;	/* compared with the previous version */
+	enum soswap_abi_verdict abi;
+	int downgrade;		/* NEW's version is older than the previous */
+	const char *dpkg_owner;	/* package owning the replaced file, or NULL */
+	const char *saved_copy;	/* file layout: where the previous content went */
+	const char *link_name;	/* "libfoo.so" when updated, else NULL */
+	int ldconfig;		/* ldconfig was (or, dry run, would be) run */
+	int dry_run;
+	size_t nsteps;		/* what was done (or would be), one line each */
+	const char *const *steps;
+};
+
+typedef struct soswap_install soswap_install;
+
+/* Install the shared library NEW into opts->dir (see above for layouts,
+ * state and steps).  Refuses, with one line in *err and nothing changed:
+ * DIR not a writable directory (-ENOTDIR, -EACCES, -EROFS); NEW not an
+ * ELF shared library, or of another class/machine than the version it
+ * replaces (-ENOEXEC); NEW without SONAME, or a SONAME that does not carry
+ * the real name's major version, or no version in NEW's name and no
+ * opts->version (-EINVAL); the real name existing with other content
+ * (-EEXIST); the soname link or link name pointing outside DIR (-EXDEV);
+ * and, unless opts->force: an incompatible ABI under the same soname, a
+ * downgrade, a replaced file owned by a Debian package (-EPERM).
+ * Returns 0 and a handle describing what was done (*out), or -errno.
+ * Hazard: runs `dpkg -S` and possibly `ldconfig` as child processes. */
+int soswap_install_run(soswap_install **out, const char *new_path,
+		       const struct soswap_install_opts *opts, soswap_err *err);
+const struct soswap_install_info *soswap_install_get(const soswap_install *h);
+/* The ABI comparison with the previous version, or NULL. */
+const soswap_abidiff *soswap_install_abidiff(const soswap_install *h);
+void soswap_install_free(soswap_install *h);
+
+struct soswap_rollback_info {
+	char dir[4096];
+	char soname[SOSWAP_NAME_MAX];
+	char from[SOSWAP_NAME_MAX];	/* what SONAME pointed at */
+	char to[SOSWAP_NAME_MAX];	/* what it points at now */
+	char retired[4096];		/* where `from` was moved, or "" */
+	int layout_file;
+	int fixed_state;	/* SONAME already pointed at `to` (an interrupted
+				   install or rollback): only the record changed */
+};
+
+/* Point SONAME in DIR (NULL: /usr/local/lib) back at the most recent
+ * previous version recorded by soswap_install, atomically (temporary
+ * symlink + rename; file layout: the saved copy is written to a temporary
+ * file and renamed over SONAME).  The real name rolled back from is moved
+ * into the state directory so that a later `ldconfig` does not point the
+ * soname at it again.  -ENOENT when nothing is recorded. */
+int soswap_rollback(struct soswap_rollback_info *out, const char *soname,
+		    const char *dir, soswap_err *err);
+
 /* ------------------------------------------------------------------ */
 /* Process scan (src/lib/procscan.c)                                   */
 /* ------------------------------------------------------------------ */

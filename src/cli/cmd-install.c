@@ -1,13 +1,174 @@
-/* cmd-install.c - `soswap install` (placeholder until its issue lands). */
+/* cmd-install.c - `soswap install NEW [--dir DIR] [--version X.Y.Z]
+ * [--link-name] [--force] [--dry-run] [--json]`: put a new library version
+ * in place atomically. */
+#include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
+
+static const char *verdict_name(enum soswap_abi_verdict v)
+{
+	return v == SOSWAP_ABI_SAME ? "same" : v == SOSWAP_ABI_COMPATIBLE ? "compatible"
+								      : "incompatible";
+}
+
+static void print_json(const soswap_install *h, const char *new_path)
+{
+	const struct soswap_install_info *in = soswap_install_get(h);
+	const soswap_abidiff *d = soswap_install_abidiff(h);
+	struct soswap_json j;
+	soswap_json_init(&j, stdout, 1);
+	soswap_json_obj_begin(&j);
+	soswap_json_kstr(&j, "new", new_path);
+	soswap_json_kstr(&j, "dir", in->dir);
+	soswap_json_kstr(&j, "soname", in->soname);
+	soswap_json_kstr(&j, "real_name", in->real_name);
+	soswap_json_kstr(&j, "previous", in->previous);
+	soswap_json_kstr(&j, "layout", in->layout_file ? "file" : "symlink");
+	soswap_json_kbool(&j, "new_soname", in->new_soname);
+	soswap_json_kbool(&j, "unchanged", in->unchanged);
+	soswap_json_kbool(&j, "dry_run", in->dry_run);
+	soswap_json_key(&j, "abi");
+	if (in->abi_checked && d) {
+		soswap_json_obj_begin(&j);
+		soswap_json_kstr(&j, "verdict", verdict_name(in->abi));
+		soswap_json_key(&j, "changes");
+		soswap_json_arr_begin(&j);
+		for (size_t i = 0; i < soswap_abidiff_count(d); i++) {
+			const struct soswap_abi_change *c = soswap_abidiff_change(d, i);
+			soswap_json_obj_begin(&j);
+			soswap_json_kstr(&j, "kind", c->kind);
+			soswap_json_kstr(&j, "symbol", c->symbol);
+			soswap_json_kbool(&j, "incompatible", c->incompatible);
+			soswap_json_kstr(&j, "detail", c->detail);
+			soswap_json_obj_end(&j);
+		}
+		soswap_json_arr_end(&j);
+		soswap_json_obj_end(&j);
+	} else {
+		soswap_json_null(&j);
+	}
+	soswap_json_kbool(&j, "downgrade", in->downgrade);
+	soswap_json_kstr(&j, "dpkg_owner", in->dpkg_owner);
+	soswap_json_kstr(&j, "saved_copy", in->saved_copy);
+	soswap_json_kstr(&j, "link_name", in->link_name);
+	soswap_json_kbool(&j, "ldconfig", in->ldconfig > 0);
+	soswap_json_key(&j, "steps");
+	soswap_json_arr_begin(&j);
+	for (size_t i = 0; i < in->nsteps; i++)
+		soswap_json_str(&j, in->steps[i]);
+	soswap_json_arr_end(&j);
+	soswap_json_obj_end(&j);
+	soswap_json_finish(&j);
+}
+
+static void print_text(const struct cli_ctx *ctx, const soswap_install *h)
+{
+	const struct soswap_install_info *in = soswap_install_get(h);
+	const soswap_abidiff *d = soswap_install_abidiff(h);
+	printf("%s%s%s %s in %s\n", cli_bold(ctx),
+	       in->dry_run ? "would install" : in->unchanged ? "already installed" : "installed",
+	       cli_reset(ctx), in->real_name, in->dir);
+	if (in->abi_checked && d) {
+		size_t n = soswap_abidiff_count(d);
+		printf("  ABI against %s: %s%s%s (%zu change%s)\n", in->previous,
+		       in->abi == SOSWAP_ABI_INCOMPATIBLE ? cli_red(ctx) : cli_green(ctx),
+		       verdict_name(in->abi), cli_reset(ctx), n, n == 1 ? "" : "s");
+		/* Incompatible changes first; at most 10 lines (--json has all). */
+		size_t shown = 0;
+		for (int pass = 1; pass >= 0; pass--)
+			for (size_t i = 0; i < n; i++) {
+				const struct soswap_abi_change *c = soswap_abidiff_change(d, i);
+				if (!c->incompatible != !pass || shown++ >= 10)
+					continue;
+				printf("    %s %s\n", c->incompatible ? "!" : "+",
+				       c->detail ? c->detail : c->kind);
+			}
+		if (shown > 10)
+			printf("    ... %zu more (see --json)\n", shown - 10);
+	}
+	for (size_t i = 0; i < in->nsteps; i++)
+		printf("  %s\n", in->steps[i]);
+	if (!in->dry_run && !in->unchanged && in->previous)
+		printf("  undo with: soswap rollback --dir %s %s\n", in->dir, in->soname);
+}
+
+static void help(void)
+{
+	puts("Usage: soswap install NEW [--dir DIR] [--version X.Y.Z] [--link-name]\n"
+	     "                      [--force] [--dry-run] [--json]\n\n"
+	     "Install the shared library NEW into DIR (default /usr/local/lib) under\n"
+	     "its real name, then switch its soname link atomically.  Running programs\n"
+	     "keep the old version; programs started afterwards get the new one.\n"
+	     "Refused unless --force: an incompatible ABI under the same soname, a\n"
+	     "downgrade, replacing a file owned by a Debian package.\n\n"
+	     "  -d, --dir DIR        target directory\n"
+	     "  -V, --version X.Y.Z  real name STEM.so.X.Y.Z instead of NEW's file name\n"
+	     "  -l, --link-name      also point the link name libNAME.so at the soname\n"
+	     "  -f, --force          install despite the refusals above\n"
+	     "  -n, --dry-run        check and print the plan, change nothing\n"
+	     "  --json               machine-readable output (doc/json.md)\n"
+	     "  -h, --help           this help\n\n"
+	     "State for `soswap rollback` is kept in $SOSWAP_STATE_DIR (default\n"
+	     "/var/lib/soswap).");
+}
 
 int cmd_install(int argc, char **argv, struct cli_ctx *ctx)
 {
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		puts("Usage: soswap install ... (not implemented yet)");
-		return EXIT_OK;
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "version", required_argument, NULL, 'V' },
+		{ "link-name", no_argument, NULL, 'l' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct soswap_install_opts o = { 0 };
+	int c;
+	while ((c = getopt_long(argc, argv, "d:V:lfnh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.dir = optarg; break;
+		case 'V': o.version = optarg; break;
+		case 'l': o.link_name = 1; break;
+		case 'f': o.force = 1; break;
+		case 'n': o.dry_run = 1; break;
+		case 'j': ctx->json = 1; break;
+		case 'h': help(); return EXIT_OK;
+		default: return cli_usage(ctx, "bad option");
+		}
 	}
-	return cli_error(ctx, "not implemented yet");
+	if (optind >= argc)
+		return cli_usage(ctx, "no NEW library given");
+	if (optind + 1 < argc)
+		return cli_usage(ctx, "one NEW library at a time");
+	if (o.version && (!*o.version || strchr(o.version, '/') ||
+			  strspn(o.version, "0123456789") == 0))
+		return cli_usage(ctx, "--version takes X[.Y[.Z]] starting with a number");
+
+	soswap_err err = { 0 };
+	soswap_install *h;
+	if (soswap_install_run(&h, argv[optind], &o, &err) < 0)
+		return cli_lib_error(ctx, &err);
+	const struct soswap_install_info *in = soswap_install_get(h);
+	if (in->abi_checked && in->abi == SOSWAP_ABI_INCOMPATIBLE)
+		cli_warn(ctx, "%s: incompatible ABI change under the same soname %s, forced",
+			 argv[optind], in->soname);
+	if (in->downgrade)
+		cli_warn(ctx, "%s: downgrade from %s forced; `ldconfig` points %s at the newest "
+			 "real name in %s", in->real_name, in->previous, in->soname, in->dir);
+	if (in->dpkg_owner)
+		cli_warn(ctx, "replaced a file of Debian package %s; its next upgrade will "
+			 "overwrite it", in->dpkg_owner);
+	if (in->ldconfig < 0)
+		cli_warn(ctx, "ldconfig failed; run it by hand");
+	if (ctx->json)
+		print_json(h, argv[optind]);
+	else
+		print_text(ctx, h);
+	soswap_install_free(h);
+	return EXIT_OK;
 }
