@@ -12,12 +12,12 @@ _soswap_commands="info deps diff links install rollback who stale live upgrade"
 declare -gA _soswap_fallback_opts=(
 	[info]="--json --symbols --help"
 	[deps]="--json --flat --why --env --root --secure --help"
-	[diff]="--json --help"
+	[diff]="--json --no-dwarf --debug-dir --help"
 	[links]="--dry-run --json --help"
 	[install]="--dir --version --link-name --force --dry-run --json --help"
 	[rollback]="--dir --json --help"
 	[who]="--json --help"
-	[stale]="--json --help"
+	[stale]="--json --lib --dir --help"
 	[live]="--pid --json --dry-run --timeout --no-entry-jumps --rollback --help"
 	[upgrade]="--dir --live --report-only --dry-run --rollback --stale --json --help"
 )
@@ -51,17 +51,31 @@ _soswap_mapped_libs()
 		"/proc/$1/maps" 2>/dev/null | sort -u
 }
 
-# Sonames of the libraries in a directory (file names lib*.so.N).
+# Sonames of the libraries in DIR (default: where soswap install puts them
+# and the system directories), from file names lib*.so.N.
 _soswap_sonames()
 {
-	local d f
-	for d in "${1:-/usr/lib/x86_64-linux-gnu}" /lib/x86_64-linux-gnu /usr/local/lib; do
+	local d f dirs=("$@")
+	((${#dirs[@]})) || dirs=(/usr/local/lib /usr/lib/x86_64-linux-gnu)
+	for d in "${dirs[@]}"; do
 		for f in "$d"/lib*.so.[0-9]*; do
 			[[ -e $f ]] || continue
 			f=${f##*/}
 			[[ $f =~ ^(lib.*\.so\.[0-9]+) ]] && printf '%s\n' "${BASH_REMATCH[1]}"
 		done
 	done | sort -u
+}
+
+# The value of --dir/-d on the command line being completed, if any.
+_soswap_dir_opt()
+{
+	local i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		--dir|-d) printf '%s\n' "${COMP_WORDS[i + 1]}"; return ;;
+		--dir=*) printf '%s\n' "${COMP_WORDS[i]#--dir=}"; return ;;
+		esac
+	done
 }
 
 _soswap_files()
@@ -117,14 +131,17 @@ _soswap()
 	--pid)
 		COMPREPLY=($(compgen -W "$(_soswap_pids)" -- "$cur"))
 		return ;;
-	--dir|--root)
+	--dir|-d|--root|--debug-dir)
 		_soswap_dirs "$cur"
 		return ;;
-	--timeout|--version|--why|--env)
+	--lib)
+		_soswap_files "$cur"
+		return ;;
+	--timeout|--version|-V|--why|--env)
 		return ;;
 	--rollback)
 		if [[ $cmd == upgrade ]]; then
-			COMPREPLY=($(compgen -W "$(_soswap_sonames)" -- "$cur"))
+			COMPREPLY=($(compgen -W "$(_soswap_sonames $(_soswap_dir_opt))" -- "$cur"))
 			return
 		fi ;;
 	esac
@@ -138,7 +155,7 @@ _soswap()
 	links)
 		_soswap_dirs "$cur" ;;
 	rollback)
-		COMPREPLY=($(compgen -W "$(_soswap_sonames)" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "$(_soswap_sonames $(_soswap_dir_opt))" -- "$cur")) ;;
 	stale)
 		_soswap_files "$cur" ;;
 	live)
