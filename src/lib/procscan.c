@@ -633,7 +633,7 @@ static int cmp_hit(const void *a, const void *b)
 /* Sort hits by group then pid and fill each group's range. */
 static int finish(soswap_scan *s)
 {
-	if (s->nhits)	/* qsort(NULL, 0, ...) is undefined */
+	if (s->nhits > 1)	/* qsort(NULL, 0, ...) is undefined */
 		qsort(s->hits, s->nhits, sizeof(*s->hits), cmp_hit);
 	s->procs = calloc(s->nhits ? s->nhits : 1, sizeof(*s->procs));
 	if (!s->procs)
@@ -803,7 +803,8 @@ int soswap_stale(soswap_scan **out, const char *filter,
 		return rc;
 	}
 	/* Present groups by path (each carries its own range of procs). */
-	qsort(s->groups, s->ngroups, sizeof(*s->groups), cmp_group_path);
+	if (s->ngroups > 1)
+		qsort(s->groups, s->ngroups, sizeof(*s->groups), cmp_group_path);
 	*out = s;
 	return 0;
 }
