@@ -522,8 +522,11 @@ enum soswap_stale_kind {
 				   the process runs a mix of old and new pages */
 	SOSWAP_STALE_CHANGED,	/* same inode, only its ctime is later than the
 				   process start: rewritten with the old mtime
-				   kept (cp -p), or merely chmod/link'ed.  May
-				   be unsafe; cannot be told apart */
+				   kept (cp -p), or merely chmod/chown'ed or
+				   (un)linked, e.g. hard-linked into perf's
+				   ~/.debug cache.  May be unsafe; cannot be
+				   told apart, so only reported with
+				   SOSWAP_SCAN_CTIME */
 };
 
 /* Process flags (soswap_proc_map.flags). */
@@ -576,6 +579,13 @@ struct soswap_scan_opts {
 	 * thread; may be NULL. */
 	void (*progress)(void *arg, size_t done, size_t total);
 	void *progress_arg;
+	unsigned flags;		/* SOSWAP_SCAN_* */
+};
+
+/* soswap_scan_opts.flags */
+enum {
+	/* stale: also report SOSWAP_STALE_CHANGED (ctime-only) libraries. */
+	SOSWAP_SCAN_CTIME = 1 << 0,
 };
 
 /* Find every process mapping any of `files` (nfiles >= 1), matched by

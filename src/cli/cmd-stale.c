@@ -11,19 +11,21 @@
 
 static void help(void)
 {
-	puts("Usage: soswap stale [--json] [--lib PATH | --dir DIR]\n\n"
+	puts("Usage: soswap stale [--json] [--ctime] [--lib PATH | --dir DIR]\n\n"
 	     "List processes that still map libraries changed on disk since they\n"
 	     "were loaded, grouped by library:\n"
 	     "  deleted    the file was removed\n"
 	     "  replaced   its path now names a newer file (rename over it)\n"
 	     "  rewritten  the same file was modified in place after the process\n"
 	     "             started (cp over it): UNSAFE, old and new pages mix\n"
-	     "  changed    only its ctime is later (cp -p, or chmod/ln): maybe unsafe\n"
+	     "  changed    with --ctime: only its ctime is later (cp -p, but also\n"
+	     "             chmod, ln, rm of another link): maybe unsafe\n"
 	     "Memory-only files (memfd, /dev/shm, SysV), JIT and libffi temp files\n"
 	     "are not libraries and are never listed.  No package database is used.\n"
 	     "Exit status 0 when nothing is stale, 1 when something is (or on error).\n\n"
 	     "  --lib PATH   only this library (its path, or the file now there)\n"
 	     "  --dir DIR    only libraries under DIR\n"
+	     "  --ctime      also report libraries whose inode changed (ctime) only\n"
 	     "  --json       one JSON object (doc/json.md)\n"
 	     "  -h, --help   this help");
 }
@@ -69,16 +71,18 @@ int cmd_stale(int argc, char **argv, struct cli_ctx *ctx)
 		{ "json", no_argument, NULL, 'j' },
 		{ "lib", required_argument, NULL, 'l' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "ctime", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *lib = NULL, *dir = NULL;
-	int c;
+	int c, ctime_too = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': ctx->json = 1; break;
 		case 'l': lib = optarg; break;
 		case 'd': dir = optarg; break;
+		case 'c': ctime_too = 1; break;
 		case 'h': help(); return EXIT_OK;
 		default: return cli_usage(ctx, "bad option");
 		}
@@ -95,6 +99,8 @@ int cmd_stale(int argc, char **argv, struct cli_ctx *ctx)
 
 	struct soswap_scan_opts o;
 	scan_opts_init(&o, ctx);
+	if (ctime_too)
+		o.flags |= SOSWAP_SCAN_CTIME;
 	soswap_err err = { 0 };
 	soswap_scan *s;
 	if (soswap_stale(&s, lib ? lib : dir, &o, &err) < 0)

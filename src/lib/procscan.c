@@ -142,6 +142,7 @@ struct scan_ctx {
 	long hz;
 	dev_t root_dev;
 	ino_t root_ino;
+	unsigned flags;		/* SOSWAP_SCAN_* */
 };
 
 static int64_t ts_ns(const struct timespec *t)
@@ -558,7 +559,7 @@ static enum soswap_stale_kind stale_kind(struct scan_ctx *c, struct proc_info *p
 	int64_t after = pi->start_ns + 1000000000 / c->hz;
 	if (mt >= after)
 		return SOSWAP_STALE_REWRITTEN;
-	if (ct >= after)
+	if (ct >= after && (c->flags & SOSWAP_SCAN_CTIME))
 		return SOSWAP_STALE_CHANGED;
 	return SOSWAP_STALE_NONE;
 }
@@ -651,7 +652,7 @@ static int finish(soswap_scan *s)
 static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
 		    proc_fn fn, const void *arg, soswap_err *err)
 {
-	struct scan_ctx c = { .s = s };
+	struct scan_ctx c = { .s = s, .flags = opts ? opts->flags : 0 };
 	struct timespec rt, bt;
 	struct stat root;
 	pid_t *pids = NULL;

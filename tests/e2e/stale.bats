@@ -74,13 +74,15 @@ stale_json() { "$SOSWAP" stale --json --dir "$T" "$@" 2>/dev/null; }
 	[[ "${lines[0]}" == *"rewritten in place after start (UNSAFE)"* ]]
 }
 
-@test "stale: cp -p (old mtime kept) is caught by ctime as changed" {
+@test "stale: cp -p (old mtime kept) is caught by --ctime as changed" {
 	build_lib "$T/new.so" "$P/libfix.c" -DFIX_VERSION=2 -Wl,-soname,libfix.so.1
 	touch -d '2020-01-01' "$T/new.so"
 	start_holder "$T/holder" "$T/lib/libfix.so.1"; local p=$BG_PID
 	sleep 0.05	# ctime must be at least one clock tick past the start
 	cp -p "$T/new.so" "$T/lib/libfix.so.1.0"
 	run stale_json
+	echo "$output" | jqe '.libraries == []'
+	run stale_json --ctime
 	echo "$output" | jqe ".libraries[0] | .kind == \"changed\" and .unsafe == true"
 	[ "$(echo "$output" | jpids libraries 0)" = "$p" ]
 }
@@ -95,10 +97,13 @@ stale_json() { "$SOSWAP" stale --json --dir "$T" "$@" 2>/dev/null; }
 	[ "$(cat "$T/who")" = "$(printf '%s\n' $p $q | sort -n)" ]
 	# removing the name one process used makes that mapping deleted; the
 	# unlink also moves the inode's ctime, which cannot be told from a
-	# `cp -p`, so the other user is reported as "changed" (maybe unsafe)
+	# `cp -p`: only with --ctime is the other user "changed" (maybe unsafe)
 	sleep 0.05
 	rm "$T/hard.so"
 	run stale_json
+	echo "$output" | jqe ".libraries | length == 1 and .[0].path == \"$T/hard.so\" and .[0].kind == \"deleted\""
+	[ "$(echo "$output" | jpids libraries 0)" = "$p" ]
+	run stale_json --ctime
 	echo "$output" | jqe ".libraries | length == 2"
 	echo "$output" | jqe ".libraries[0] | .path == \"$T/hard.so\" and .kind == \"deleted\" and .processes[0].pid == $p"
 	echo "$output" | jqe ".libraries[1] | .path == \"$T/lib/libfix.so.1.0\" and .kind == \"changed\" and .processes[0].pid == $q"
