@@ -1,0 +1,684 @@
+/* remote.c - find symbols in a target and call functions inside it.
+ *
+ * A remote call borrows a stopped thread: its registers (general and
+ * extended state) are saved, the stack pointer is moved below the red zone
+ * and aligned as the ABI wants at a call, a return address of 0 is pushed,
+ * and the thread runs until it returns there and faults with SIGSEGV at
+ * address 0, which soswap catches as a signal-delivery-stop and never
+ * delivers.  No code is written into the target.  The registers are then
+ * put back exactly; a system call the thread was blocked in restarts as if
+ * nothing happened, because orig_rax is -1 during the call (the kernel does
+ * not restart the call into our function) and back to the call number
+ * afterwards (it restarts the original call).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ptrace.h"
+
+#define MAX_MAPS 200000
+#define XSTATE_MAX 16384
+#define RED_ZONE 128
+#define RTLD_DLOPEN_FLAG 0x80000000u	/* glibc's __RTLD_DLOPEN */
+#define DLERROR_MAX 400
+
+/* ------------------------------------------------------------------ */
+/* Objects and symbols of the target                                   */
+/* ------------------------------------------------------------------ */
+
+struct map_ent {
+	uint64_t start, end, offset;
+	int exec;		/* mapped executable */
+	char *path;		/* without " (deleted)" */
+};
+
+static void free_maps(struct map_ent *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(m[i].path);
+	free(m);
+}
+
+/* The file-backed lines of /proc/PID/maps. */
+static int read_maps(pid_t pid, struct map_ent **out, size_t *count, soswap_err *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		if (e == ENOENT)
+			return soswap__fail(err, -ESRCH, "pid %d: no such process", (int)pid);
+		return soswap__fail_errno(err, -e, "%s", path);
+	}
+	struct map_ent *m = NULL;
+	size_t n = 0, cap = 0;
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t len;
+	int r = 0;
+	while ((len = getline(&line, &lcap, f)) > 0) {
+		unsigned long long start, end, off;
+		char perms[5];
+		int pos = 0;
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (sscanf(line, "%llx-%llx %4s %llx %*x:%*x %*u %n", &start, &end,
+			   perms, &off, &pos) != 4 || pos <= 0 || pos > len || line[pos] != '/')
+			continue;
+		char *p = line + pos;
+		size_t plen = strlen(p);
+		static const char del[] = " (deleted)";
+		if (plen > sizeof(del) - 1 && !strcmp(p + plen - (sizeof(del) - 1), del))
+			p[plen - (sizeof(del) - 1)] = '\0';
+		if (n >= MAX_MAPS || start >= end) {
+			r = soswap__fail(err, -E2BIG, "%s: too many or bad mappings", path);
+			break;
+		}
+		if (soswap__grow((void **)&m, &cap, n + 1, sizeof(*m)) < 0 ||
+		    !(m[n].path = strdup(p))) {
+			r = soswap__fail(err, -ENOMEM, "%s: out of memory", path);
+			break;
+		}
+		m[n].start = start;
+		m[n].end = end;
+		m[n].offset = off;
+		m[n].exec = perms[2] == 'x';
+		n++;
+	}
+	free(line);
+	fclose(f);
+	if (r < 0) {
+		free_maps(m, n);
+		return r;
+	}
+	*out = m;
+	*count = n;
+	return 0;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* Is m[i] the first mapping of an object the loader mapped: file offset
+ * 0, followed by an executable mapping of the same file before any other
+ * file?  A plain mmap of the whole file (a debugger, soswap itself reading
+ * it) has no executable part and is not taken for the object. */
+static int is_head(const struct map_ent *m, size_t n, size_t i)
+{
+	if (m[i].offset != 0)
+		return 0;
+	for (size_t j = i; j < n && !strcmp(m[j].path, m[i].path); j++)
+		if (m[j].exec)
+			return 1;
+	return 0;
+}
+
+/* Open the file behind a mapping: map_files works for deleted files and
+ * other mount namespaces; /proc/PID/root/PATH is the fallback when
+ * map_files is not accessible. */
+static int open_mapped(pid_t pid, const struct map_ent *e, soswap_elf **elf,
+		       soswap_err *err)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)e->start, (unsigned long long)e->end);
+	if (soswap_elf_open(elf, p, NULL) == 0)
+		return 0;
+	snprintf(p, sizeof(p), "/proc/%d/root%s", (int)pid, e->path);
+	return soswap_elf_open(elf, p, err);
+}
+
+static int same_file(pid_t pid, const struct map_ent *e, const struct stat *want)
+{
+	char p[128];
+	struct stat st;
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)e->start, (unsigned long long)e->end);
+	return stat(p, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+}
+
+/* Index of the head mapping of the object named by lib, or -1. */
+static ssize_t match_object(pid_t pid, const struct map_ent *m, size_t n, const char *lib)
+{
+	int has_slash = strchr(lib, '/') != NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_head(m, n, i))
+			continue;
+		if (has_slash ? !strcmp(m[i].path, lib) : !strcmp(base_name(m[i].path), lib))
+			return (ssize_t)i;
+	}
+	struct stat want;
+	if (has_slash && stat(lib, &want) == 0) {
+		/* Same file under another name (/lib -> /usr/lib). */
+		for (size_t i = 0; i < n; i++)
+			if (is_head(m, n, i) && same_file(pid, &m[i], &want))
+				return (ssize_t)i;
+	}
+	if (has_slash)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_head(m, n, i))
+			continue;
+		soswap_elf *elf;
+		if (open_mapped(pid, &m[i], &elf, NULL) < 0)
+			continue;
+		const char *so = soswap_elf_soname(elf);
+		int hit = so && !strcmp(so, lib);
+		soswap_elf_close(elf);
+		if (hit)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+int soswap__remote_object(pid_t pid, const char *lib, soswap_elf **elf,
+			  uint64_t *bias, soswap_err *err)
+{
+	struct map_ent *m = NULL;
+	size_t n = 0;
+	int r = read_maps(pid, &m, &n, err);
+	if (r < 0)
+		return r;
+	ssize_t i = match_object(pid, m, n, lib);
+	if (i < 0) {
+		r = soswap__fail(err, -ENOENT, "pid %d: %s is not mapped", (int)pid, lib);
+		goto out;
+	}
+	if ((r = open_mapped(pid, &m[i], elf, err)) < 0)
+		goto out;
+	*bias = m[i].start - soswap_elf_load_bias_vaddr(*elf);
+out:
+	free_maps(m, n);
+	return r;
+}
+
+/* Value of the default (or only) definition of `name` in elf. */
+static int lookup(soswap_elf *elf, const char *name, uint64_t *value, int *type,
+		  soswap_err *err)
+{
+	const struct soswap_sym *syms;
+	ssize_t n = soswap_elf_symbols(elf, &syms, err);
+	if (n < 0)
+		return (int)n;
+	const struct soswap_sym *best = NULL;
+	for (ssize_t i = 0; i < n; i++) {
+		const struct soswap_sym *s = &syms[i];
+		if (!s->defined || !s->name || strcmp(s->name, name))
+			continue;
+		if (!best || (!s->version || s->is_default))
+			best = s;
+		if (!s->version || s->is_default)
+			break;
+	}
+	if (!best)
+		return -ENOENT;
+	*value = best->value;
+	*type = best->type;
+	return 0;
+}
+
+/* Addresses of several symbols of one object (absent ones: 0). */
+static int remote_symbols(pid_t pid, const char *lib, const char *const *names,
+			  uint64_t *addrs, size_t n, soswap_err *err)
+{
+	soswap_elf *elf;
+	uint64_t bias;
+	int r = soswap__remote_object(pid, lib, &elf, &bias, err);
+	if (r < 0)
+		return r;
+	int found = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = 0;
+		int type = 0;
+		addrs[i] = 0;
+		r = lookup(elf, names[i], &v, &type, err);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			break;
+		if (type == STT_GNU_IFUNC) {
+			r = soswap__fail(err, -ENOTSUP, "pid %d: %s in %s is an IFUNC resolver",
+					 (int)pid, names[i], lib);
+			break;
+		}
+		addrs[i] = v + bias;
+		found++;
+	}
+	soswap_elf_close(elf);
+	return r < 0 && r != -ENOENT ? r : found;
+}
+
+int soswap__remote_symbol(pid_t pid, const char *lib, const char *sym,
+			  uint64_t *addr, soswap_err *err)
+{
+	int r = remote_symbols(pid, lib, &sym, addr, 1, err);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return soswap__fail(err, -ENOENT, "pid %d: %s does not define %s",
+				    (int)pid, lib, sym);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Remote calls                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Everything needed to put a borrowed thread back as it was. */
+struct saved_state {
+	struct user_regs_struct regs;
+	unsigned char *xstate;
+	struct iovec xiov;
+	enum soswap_stop_kind kind;
+	int sig;
+	siginfo_t siginfo;
+};
+
+static int save_state(struct soswap_thread *th, struct saved_state *s, soswap_err *err)
+{
+	int r = soswap__trace_getregs(th, err);
+	if (r < 0)
+		return r;
+	s->regs = th->regs;
+	s->kind = th->kind;
+	s->sig = th->sig;
+	s->siginfo = th->siginfo;
+	s->xstate = malloc(XSTATE_MAX);
+	if (!s->xstate)
+		return soswap__fail(err, -ENOMEM, "out of memory");
+	s->xiov.iov_base = s->xstate;
+	s->xiov.iov_len = XSTATE_MAX;
+	/* SSE/AVX registers are caller-saved: the function called clobbers
+	 * them, and the interrupted code expects them intact. */
+	if (ptrace(PTRACE_GETREGSET, th->tid, (void *)NT_X86_XSTATE, &s->xiov) < 0) {
+		s->xiov.iov_len = sizeof(struct user_fpregs_struct);
+		if (ptrace(PTRACE_GETFPREGS, th->tid, 0, s->xstate) < 0)
+			return soswap__fail_errno(err, -errno,
+						  "thread %d: cannot read FPU registers",
+						  (int)th->tid);
+		s->xiov.iov_len = 0;	/* 0: restore with SETFPREGS */
+	}
+	return 0;
+}
+
+/* Put registers and the pending signal back; th is in some ptrace stop. */
+static int restore_state(struct soswap_tracee *t, struct soswap_thread *th,
+			 struct saved_state *s, soswap_err *err)
+{
+	int r = 0;
+	th->regs = s->regs;
+	if (ptrace(PTRACE_SETREGS, th->tid, 0, &s->regs) < 0)
+		r = soswap__fail_errno(err, -errno, "thread %d: cannot restore registers",
+				       (int)th->tid);
+	if (s->xiov.iov_len ?
+	    ptrace(PTRACE_SETREGSET, th->tid, (void *)NT_X86_XSTATE, &s->xiov) < 0 :
+	    ptrace(PTRACE_SETFPREGS, th->tid, 0, s->xstate) < 0)
+		if (r == 0)
+			r = soswap__fail_errno(err, -errno,
+					       "thread %d: cannot restore FPU registers",
+					       (int)th->tid);
+	th->in_syscall = (long)s->regs.orig_rax >= 0;
+	if (s->kind == SOSWAP_STOP_SIGNAL && s->sig) {
+		if (th->kind == SOSWAP_STOP_SIGNAL &&
+		    ptrace(PTRACE_SETSIGINFO, th->tid, 0, &s->siginfo) == 0) {
+			/* Delivered on resume exactly as it arrived. */
+			th->sig = s->sig;
+			th->siginfo = s->siginfo;
+		} else {
+			/* Only a signal-delivery-stop can inject: queue it again. */
+			syscall(SYS_tgkill, (int)t->pid, (int)th->tid, s->sig);
+			th->sig = 0;
+		}
+	} else {
+		th->sig = 0;	/* our SIGSEGV at address 0 is dropped */
+	}
+	return r;
+}
+
+static int is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+	       sig == SIGTRAP || sig == SIGSYS;
+}
+
+/* One stop of the borrowed thread; returns 1 when it is ours to keep
+ * (returned, crashed), 0 to keep running, -ESRCH when it died. */
+static int call_stop(struct soswap_thread *th, int status, uint64_t ret_sp,
+		     int *crash_sig)
+{
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		th->gone = 1;
+		th->stopped = 0;
+		return -ESRCH;
+	}
+	if (!WIFSTOPPED(status))
+		return 0;
+	int sig = WSTOPSIG(status);
+	if ((unsigned)status >> 16) {
+		/* A leftover interrupt trap or a job-control stop: the call
+		 * must finish, keep it running. */
+		ptrace(PTRACE_CONT, th->tid, 0, 0);
+		return 0;
+	}
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	ptrace(PTRACE_GETSIGINFO, th->tid, 0, &si);
+	if (is_fault(sig) && si.si_code > 0) {
+		struct user_regs_struct regs;
+		ptrace(PTRACE_GETREGS, th->tid, 0, &regs);
+		th->stopped = 1;
+		th->kind = SOSWAP_STOP_SIGNAL;
+		th->sig = 0;
+		th->regs = regs;
+		*crash_sig = (sig == SIGSEGV && regs.rip == 0 && regs.rsp == ret_sp + 8) ?
+			0 : sig;
+		return 1;
+	}
+	/* An asynchronous signal: deliver it as if we were not here. */
+	ptrace(PTRACE_CONT, th->tid, 0, (void *)(uintptr_t)sig);
+	return 0;
+}
+
+/* Stop a thread that overran its time, wherever it is. */
+static int stop_overrun(struct soswap_tracee *t, struct soswap_thread *th)
+{
+	uint64_t deadline = soswap__now_ns() + 2000000000u;
+	unsigned spins = 0;
+	ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
+	while (soswap__now_ns() < deadline) {
+		int st;
+		pid_t r = waitpid(th->tid, &st, __WALL | WNOHANG);
+		if (r == 0) {
+			soswap__trace_pump_except(t, th->tid);
+			soswap__backoff(&spins);
+			continue;
+		}
+		if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			th->gone = 1;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if ((unsigned)st >> 16 == PTRACE_EVENT_STOP) {
+			th->stopped = 1;
+			th->kind = SOSWAP_STOP_EVENT;
+			return 0;
+		}
+		if ((unsigned)st >> 16) {
+			ptrace(PTRACE_CONT, th->tid, 0, 0);
+			continue;
+		}
+		if (is_fault(WSTOPSIG(st))) {
+			th->stopped = 1;
+			th->kind = SOSWAP_STOP_SIGNAL;
+			return 0;
+		}
+		/* Deliver it; the signal stop consumed the interrupt. */
+		ptrace(PTRACE_CONT, th->tid, 0, (void *)(uintptr_t)WSTOPSIG(st));
+		ptrace(PTRACE_INTERRUPT, th->tid, 0, 0);
+	}
+	return -ETIMEDOUT;
+}
+
+int soswap__remote_call_data(struct soswap_tracee *t, struct soswap_thread *th,
+			     uint64_t fn, const uint64_t *args, int nargs,
+			     const void *data, size_t len, int data_arg,
+			     uint64_t *ret, int timeout_ms, soswap_err *err)
+{
+	struct saved_state s = { 0 };
+	int r, crash_sig = 0;
+	uint64_t crash_rip = 0;
+
+	if (th->gone || !th->stopped)
+		return soswap__fail(err, -EINVAL, "pid %d: thread %d is not stopped",
+				    (int)t->pid, (int)th->tid);
+	if (nargs < 0 || nargs > 6 || data_arg >= nargs || len > 65536)
+		return soswap__fail(err, -EINVAL, "remote call: bad arguments");
+	if ((r = save_state(th, &s, err)) < 0)
+		goto out;
+
+	struct user_regs_struct regs = s.regs;
+	uint64_t sp = s.regs.rsp - RED_ZONE, data_addr = 0;
+	if (len) {
+		sp = (sp - len) & ~15ull;
+		data_addr = sp;
+		if ((r = soswap__mem_write(t, data_addr, data, len, err)) < 0)
+			goto out;
+	}
+	/* At the callee's first instruction rsp+8 is 16-byte aligned. */
+	sp = (sp & ~15ull) - 8;
+	uint64_t zero = 0;
+	if ((r = soswap__mem_write(t, sp, &zero, sizeof(zero), err)) < 0)
+		goto out;
+	unsigned long long *argregs[6] = { &regs.rdi, &regs.rsi, &regs.rdx,
+					   &regs.rcx, &regs.r8, &regs.r9 };
+	for (int i = 0; i < nargs; i++)
+		*argregs[i] = i == data_arg ? data_addr : args[i];
+	regs.rip = fn;
+	regs.rsp = sp;
+	regs.rax = 0;
+	regs.orig_rax = (unsigned long long)-1;	/* no syscall restart into fn */
+	regs.eflags &= ~0x500ull;		/* DF and TF clear, per the ABI */
+	if (ptrace(PTRACE_SETREGS, th->tid, 0, &regs) < 0) {
+		r = soswap__fail_errno(err, -errno, "thread %d: cannot set registers",
+				       (int)th->tid);
+		goto out;
+	}
+
+	/* Run it.  From a signal-delivery-stop CONT with 0 holds the signal
+	 * back: restore_state re-injects it afterwards. */
+	if (ptrace(PTRACE_CONT, th->tid, 0, 0) < 0) {
+		r = soswap__fail_errno(err, -errno, "thread %d: cannot run call",
+				       (int)th->tid);
+		goto restore;
+	}
+	th->stopped = 0;
+	uint64_t deadline = soswap__now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000u;
+	unsigned spins = 0;
+	for (;;) {
+		int st;
+		pid_t w = waitpid(th->tid, &st, __WALL | WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			th->gone = 1;
+			r = -ESRCH;
+		} else if (w == 0) {
+			soswap__trace_pump_except(t, th->tid);
+			if (soswap__now_ns() >= deadline) {
+				r = stop_overrun(t, th);
+				if (r == 0)
+					r = -ETIMEDOUT;
+				break;
+			}
+			soswap__backoff(&spins);
+			continue;
+		} else {
+			spins = 0;
+			r = call_stop(th, st, sp, &crash_sig);
+			if (r == 0)
+				continue;
+		}
+		break;
+	}
+	if (r == -ESRCH) {
+		r = soswap__fail(err, -ESRCH, "pid %d: thread %d exited during a remote call",
+				 (int)t->pid, (int)th->tid);
+		goto out;
+	}
+	if (r == -ETIMEDOUT && !th->stopped) {
+		r = soswap__fail(err, -ETIMEDOUT, "pid %d: thread %d did not stop after a "
+				 "remote call overran", (int)t->pid, (int)th->tid);
+		goto out;
+	}
+	crash_rip = th->regs.rip;
+	if (r == 1 && !crash_sig && ret)
+		*ret = th->regs.rax;
+restore:
+	{
+		int rr = restore_state(t, th, &s, err);
+		if (r == -ETIMEDOUT)
+			r = soswap__fail(err, -ETIMEDOUT, "pid %d: remote call in thread %d "
+					 "did not return within %d ms (abandoned; the target "
+					 "may hold locks it took)", (int)t->pid, (int)th->tid,
+					 timeout_ms);
+		else if (r == 1 && crash_sig)
+			r = soswap__fail(err, -EFAULT, "pid %d: remote call in thread %d "
+					 "crashed with %s at 0x%llx (abandoned)", (int)t->pid,
+					 (int)th->tid, strsignal(crash_sig),
+					 (unsigned long long)crash_rip);
+		else if (r >= 0)
+			r = rr;
+	}
+	if (r == 1)
+		r = 0;
+out:
+	free(s.xstate);
+	return r;
+}
+
+int soswap__remote_call(struct soswap_tracee *t, struct soswap_thread *th,
+			uint64_t fn, const uint64_t *args, int nargs,
+			uint64_t *ret, int timeout_ms, soswap_err *err)
+{
+	return soswap__remote_call_data(t, th, fn, args, nargs, NULL, 0, -1, ret,
+					timeout_ms, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* dlopen / dlclose in the target                                      */
+/* ------------------------------------------------------------------ */
+
+struct dl_funcs {
+	uint64_t dlopen, dlclose, dlerror;
+	int libc_mode;		/* dlopen is __libc_dlopen_mode */
+};
+
+/* glibc >= 2.34 exports dlopen from libc.so.6; older glibc has it in
+ * libdl.so.2 when the program links it, and otherwise only the internal
+ * __libc_dlopen_mode (no dlerror); musl's loader is its libc. */
+static int find_dl(pid_t pid, struct dl_funcs *f, soswap_err *err)
+{
+	static const char *const libs[] = { "libc.so.6", "libdl.so.2",
+					    "ld-musl-x86_64.so.1" };
+	static const char *const names[] = { "dlopen", "dlclose", "dlerror" };
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < ARRAY_SIZE(libs); i++) {
+		uint64_t a[3];
+		if (remote_symbols(pid, libs[i], names, a, 3, NULL) > 0 && a[0] && a[1]) {
+			f->dlopen = a[0];
+			f->dlclose = a[1];
+			f->dlerror = a[2];
+			return 0;
+		}
+	}
+	static const char *const priv[] = { "__libc_dlopen_mode", "__libc_dlclose" };
+	uint64_t a[2];
+	int r = remote_symbols(pid, "libc.so.6", priv, a, 2, err);
+	if (r > 0 && a[0] && a[1]) {
+		f->dlopen = a[0];
+		f->dlclose = a[1];
+		f->libc_mode = 1;
+		return 0;
+	}
+	return soswap__fail(err, -ENOENT, "pid %d: no dlopen in the target (no "
+			    "libc.so.6 with dlopen or __libc_dlopen_mode mapped: "
+			    "statically linked?)", (int)pid);
+}
+
+/* The target's dlerror() text, or "" when there is none. */
+static void remote_dlerror(struct soswap_tracee *t, struct soswap_thread *th,
+			   const struct dl_funcs *f, char *buf, size_t size, int timeout_ms)
+{
+	uint64_t p = 0;
+	buf[0] = '\0';
+	if (!f->dlerror ||
+	    soswap__remote_call(t, th, f->dlerror, NULL, 0, &p, timeout_ms, NULL) < 0 ||
+	    !p || soswap__mem_read_string(t, p, buf, size, NULL) < 0)
+		buf[0] = '\0';
+}
+
+static int remaining_ms(uint64_t deadline)
+{
+	uint64_t now = soswap__now_ns();
+	return now >= deadline ? 1 : (int)((deadline - now) / 1000000u) + 1;
+}
+
+/* dlopen(path, flags) or dlclose(arg) in a safely hijacked thread; the
+ * thread is restored and, if it was running before, resumed.  *dlerr gets
+ * the target's dlerror() text when the call failed. */
+static int dl_call(struct soswap_tracee *t, int close, uint64_t arg, const char *path,
+		   int flags, uint64_t *ret, char *dlerr, size_t dlerr_size,
+		   int timeout_ms, soswap_err *err)
+{
+	uint64_t deadline = soswap__now_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000u;
+	struct dl_funcs f;
+	size_t idx;
+	int was_stopped;
+	int r = find_dl(t->pid, &f, err);
+	if (r < 0)
+		return r;
+	uint64_t fn = close ? f.dlclose : f.dlopen;
+	uint64_t args[2] = { arg, (uint32_t)flags | (f.libc_mode && !close ? RTLD_DLOPEN_FLAG : 0) };
+	if ((r = soswap__hijack_pick_ex(t, &idx, &was_stopped, timeout_ms, err)) < 0)
+		return r;
+	struct soswap_thread *th = &t->threads[idx];
+	r = soswap__remote_call_data(t, th, fn, args, close ? 1 : 2, path,
+				     path ? strlen(path) + 1 : 0, path ? 0 : -1, ret,
+				     remaining_ms(deadline), err);
+	dlerr[0] = '\0';
+	if (r == 0 && (close ? *ret != 0 : *ret == 0))
+		remote_dlerror(t, th, &f, dlerr, dlerr_size, remaining_ms(deadline));
+	if (!was_stopped && !th->gone)
+		soswap__trace_resume_one(t, th, NULL);
+	/* The set of modules changed (or may have): the unwinder re-reads. */
+	t->dwfl_stale = 1;
+	if (r == 0 && !dlerr[0])
+		snprintf(dlerr, dlerr_size, "no dlerror() message");
+	return r;
+}
+
+int soswap__remote_dlopen(struct soswap_tracee *t, const char *path, int flags,
+			  uint64_t *handle, int timeout_ms, soswap_err *err)
+{
+	char dlerr[DLERROR_MAX];
+	uint64_t ret = 0;
+	int r = dl_call(t, 0, 0, path, flags, &ret, dlerr, sizeof(dlerr), timeout_ms, err);
+	if (r < 0)
+		return r;
+	if (ret == 0)
+		return soswap__fail(err, -ENOEXEC, "pid %d: dlopen(%s) failed: %s",
+				    (int)t->pid, path, dlerr);
+	*handle = ret;
+	return 0;
+}
+
+int soswap__remote_dlclose(struct soswap_tracee *t, uint64_t handle,
+			   int timeout_ms, soswap_err *err)
+{
+	char dlerr[DLERROR_MAX];
+	uint64_t ret = 0;
+	int r = dl_call(t, 1, handle, NULL, 0, &ret, dlerr, sizeof(dlerr), timeout_ms, err);
+	if (r < 0)
+		return r;
+	if ((int)ret != 0)
+		return soswap__fail(err, -EINVAL, "pid %d: dlclose(0x%llx) failed: %s",
+				    (int)t->pid, (unsigned long long)handle, dlerr);
+	return 0;
+}
