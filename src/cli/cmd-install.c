@@ -14,7 +14,65 @@ static const char *verdict_name(enum soswap_abi_verdict v)
 								      : "incompatible";
 }
 
-static void print_json(const soswap_install *h, const char *new_path)
+/* The processes still mapping the version just replaced: by identity of
+ * the previous real name (symlink layout), or as a replaced file under the
+ * soname's path (file layout: the old inode has no name any more).  NULL
+ * when there is nothing to look for or the scan failed (a warning). */
+static soswap_scan *scan_previous(const struct cli_ctx *ctx, const soswap_install *h)
+{
+	const struct soswap_install_info *in = soswap_install_get(h);
+	if (in->unchanged || !in->previous_path)
+		return NULL;
+	soswap_scan *s = NULL;
+	soswap_err err = { 0 };
+	int rc;
+	char path[4096 + SOSWAP_NAME_MAX];
+	if (in->layout_file && !in->dry_run) {
+		snprintf(path, sizeof(path), "%s/%s", in->dir, in->soname);
+		rc = soswap_stale(&s, path, NULL, &err);
+	} else {
+		const char *files[] = { in->previous_path };
+		rc = soswap_who(&s, files, 1, NULL, &err);
+	}
+	if (rc < 0) {
+		cli_warn(ctx, "cannot list the processes using %s: %s", in->previous, err.msg);
+		return NULL;
+	}
+	return s;
+}
+
+/* Calls fn for each process of the scan once (a process may map the file
+ * under several paths). */
+static void each_process(const soswap_scan *s, void (*fn)(void *, const struct soswap_proc_map *),
+			 void *arg)
+{
+	pid_t last = 0;
+	for (size_t i = 0; s && i < soswap_scan_count(s); i++) {
+		const struct soswap_proc_map *p = soswap_scan_get(s, i);
+		if (p->pid == last)
+			continue;
+		last = p->pid;
+		fn(arg, p);
+	}
+}
+
+static void json_proc(void *arg, const struct soswap_proc_map *p)
+{
+	struct soswap_json *j = arg;
+	soswap_json_obj_begin(j);
+	soswap_json_kint(j, "pid", p->pid);
+	soswap_json_kstr(j, "comm", p->comm);
+	soswap_json_kstr(j, "cmdline", p->cmdline);
+	soswap_json_obj_end(j);
+}
+
+static void text_proc(void *arg, const struct soswap_proc_map *p)
+{
+	(void)arg;
+	printf("    %d %s\n", (int)p->pid, p->cmdline && *p->cmdline ? p->cmdline : p->comm);
+}
+
+static void print_json(const soswap_install *h, const char *new_path, const soswap_scan *procs)
 {
 	const struct soswap_install_info *in = soswap_install_get(h);
 	const soswap_abidiff *d = soswap_install_abidiff(h);
@@ -60,11 +118,16 @@ static void print_json(const soswap_install *h, const char *new_path)
 	for (size_t i = 0; i < in->nsteps; i++)
 		soswap_json_str(&j, in->steps[i]);
 	soswap_json_arr_end(&j);
+	soswap_json_key(&j, "processes");
+	soswap_json_arr_begin(&j);
+	each_process(procs, json_proc, &j);
+	soswap_json_arr_end(&j);
 	soswap_json_obj_end(&j);
 	soswap_json_finish(&j);
 }
 
-static void print_text(const struct cli_ctx *ctx, const soswap_install *h)
+static void print_text(const struct cli_ctx *ctx, const soswap_install *h,
+		       const soswap_scan *procs)
 {
 	const struct soswap_install_info *in = soswap_install_get(h);
 	const soswap_abidiff *d = soswap_install_abidiff(h);
@@ -91,6 +154,12 @@ static void print_text(const struct cli_ctx *ctx, const soswap_install *h)
 	}
 	for (size_t i = 0; i < in->nsteps; i++)
 		printf("  %s\n", in->steps[i]);
+	if (procs && soswap_scan_count(procs)) {
+		printf("  %s%s the previous version %s (restart them to use the new one):%s\n",
+		       cli_yellow(ctx), in->dry_run ? "processes mapping" : "still running",
+		       in->previous, cli_reset(ctx));
+		each_process(procs, text_proc, NULL);
+	}
 	if (!in->dry_run && !in->unchanged && in->previous)
 		printf("  undo with: soswap rollback --dir %s %s\n", in->dir, in->soname);
 }
@@ -165,10 +234,12 @@ int cmd_install(int argc, char **argv, struct cli_ctx *ctx)
 			 "overwrite it", in->dpkg_owner);
 	if (in->ldconfig < 0)
 		cli_warn(ctx, "ldconfig failed; run it by hand");
+	soswap_scan *procs = scan_previous(ctx, h);
 	if (ctx->json)
-		print_json(h, argv[optind]);
+		print_json(h, argv[optind], procs);
 	else
-		print_text(ctx, h);
+		print_text(ctx, h, procs);
+	soswap_scan_free(procs);
 	soswap_install_free(h);
 	return EXIT_OK;
 }

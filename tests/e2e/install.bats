@@ -79,6 +79,9 @@ check_complete() {
 	run "$SOSWAP" install --dir "$T/lib" "$T/new/libfoo.so.1.1.0"
 	[ "$status" -eq 0 ] || fail "install failed"
 	[[ "$output" == *"libfoo.so.1 -> libfoo.so.1.1.0 (was libfoo.so.1.0.0)"* ]]
+	# It names the process still running the old version (soswap who).
+	[[ "$output" == *"still running the previous version libfoo.so.1.0.0"*"
+    $pid $T/loop 1 $T/ready $T/progress"* ]] || fail "process $pid not listed"
 	# The running program goes on with version 1 for many more calls.
 	local p; p=$(progress)
 	wait_progress "$p" || fail "the running program stopped"
@@ -135,6 +138,7 @@ check_complete() {
 	run "$SOSWAP" install --json --dir "$T/lib" "$T/new/libfoo.so.1.1.0"
 	[ "$status" -eq 0 ] || fail "install failed"
 	echo "$output" | jqe '.layout == "file" and .real_name == "libfoo.so.1" and .previous == "libfoo.so.1"'
+	echo "$output" | jqe --argjson pid "$BG_PID" '[.processes[].pid] == [$pid]'
 	local saved; saved=$(echo "$output" | jq -r .saved_copy)
 	[[ "$saved" == "$T/state/"* ]]
 	[[ "$(basename "$saved")" != lib* ]]
