@@ -55,8 +55,9 @@ int cli_lib_error(const struct cli_ctx *ctx, const soswap_err *err);
 void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* "soswap CMD: message" on stderr when -v was given at least `level` times
- * (1 = -v, 2 = -vv): detail for humans, never needed to understand the
- * result. */
+ * (1 = -v, 2 = -vv) and not -q: detail for humans, never needed to
+ * understand the result.  main.c itself reports the exit status and the
+ * time taken at -v. */
 void cli_verbose(const struct cli_ctx *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

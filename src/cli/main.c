@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -153,7 +154,12 @@ int main(int argc, char **argv)
 	const char *term = getenv("TERM");
 	ctx.progress = !ctx.quiet && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
 
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Subcommands see argv starting at their own name, getopt-style. */
-	int rc = cmd->fn(cargc, argv + i, &ctx);
-	return close_stdout(rc);
+	int rc = close_stdout(cmd->fn(cargc, argv + i, &ctx));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cli_verbose(&ctx, 1, "exit status %d after %.1f ms", rc,
+		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	return rc;
 }

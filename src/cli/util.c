@@ -62,7 +62,7 @@ void cli_warn(const struct cli_ctx *ctx, const char *fmt, ...)
 
 void cli_verbose(const struct cli_ctx *ctx, int level, const char *fmt, ...)
 {
-	if (!ctx || ctx->verbose < level)
+	if (!ctx || ctx->quiet || ctx->verbose < level)
 		return;
 	va_list ap;
 	cli_progress_done(ctx);

@@ -140,3 +140,18 @@ ESC=$'\033'
 	[ "$status" -eq 0 ]
 	[[ "$output" != *scanning* && "$output" != *$'\r'* ]] || fail "progress in a pipe"
 }
+
+@test "cli: -v reports the exit status and the time taken on stderr; -q wins over -v" {
+	lib=/lib/x86_64-linux-gnu/libz.so.1
+	"$SOSWAP" -v info "$lib" >"$T/out" 2>"$T/err"
+	grep -qx "soswap info: exit status 0 after [0-9.]* ms" "$T/err" || { cat "$T/err"; false; }
+	# stdout is the same as without -v.
+	"$SOSWAP" info "$lib" | cmp - "$T/out"
+	run "$SOSWAP" info -v "$T/missing.so"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "soswap info: $T/missing.so: No such file or directory" ] || fail "error line"
+	[[ "${lines[1]}" =~ ^soswap\ info:\ exit\ status\ 1\ after\ [0-9.]+\ ms$ ]] || fail "-v line"
+	"$SOSWAP" info "$lib" 2>"$T/err0" >/dev/null
+	"$SOSWAP" -q -v info "$lib" 2>"$T/errq" >/dev/null
+	[ ! -s "$T/err0" ] && [ ! -s "$T/errq" ]
+}
