@@ -717,15 +717,22 @@ out:
 	return r;
 }
 
+/* Parse the symbol and version tables once; a failure is remembered and
+ * reported again, with its message, on every later call. */
+static int symbols_ready(soswap_elf *elf, soswap_err *err)
+{
+	int r = load_symbols(elf, err);
+	if (r < 0 && err && elf->syms_err.code)
+		*err = elf->syms_err;
+	return r;
+}
+
 ssize_t soswap_elf_symbols(soswap_elf *elf, const struct soswap_sym **syms,
 			   soswap_err *err)
 {
-	int r = load_symbols(elf, err);
-	if (r < 0) {
-		if (err && elf->syms_err.code)
-			*err = elf->syms_err;
+	int r = symbols_ready(elf, err);
+	if (r < 0)
 		return r;
-	}
 	*syms = elf->syms;
 	return (ssize_t)elf->nsyms;
 }
@@ -733,12 +740,9 @@ ssize_t soswap_elf_symbols(soswap_elf *elf, const struct soswap_sym **syms,
 ssize_t soswap_elf_verdefs(soswap_elf *elf, const struct soswap_verdef **defs,
 			   soswap_err *err)
 {
-	int r = load_symbols(elf, err);
-	if (r < 0) {
-		if (err && elf->syms_err.code)
-			*err = elf->syms_err;
+	int r = symbols_ready(elf, err);
+	if (r < 0)
 		return r;
-	}
 	*defs = elf->verdefs;
 	return (ssize_t)elf->nverdefs;
 }
@@ -747,12 +751,9 @@ ssize_t soswap_elf_verneeds(soswap_elf *elf,
 			    const struct soswap_verneed **needs,
 			    soswap_err *err)
 {
-	int r = load_symbols(elf, err);
-	if (r < 0) {
-		if (err && elf->syms_err.code)
-			*err = elf->syms_err;
+	int r = symbols_ready(elf, err);
+	if (r < 0)
 		return r;
-	}
 	*needs = elf->verneeds;
 	return (ssize_t)elf->nverneeds;
 }
