@@ -25,6 +25,10 @@ maps)
 		'3000-4000 rw-p 00000000 00:00 0 ' \
 		'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]' > "$dir/hostile.maps"
 	;;
+journal)
+	printf 'soswap-journal 1 42 123456\nbegin 1\nold /lib/libcounter.so.1\nnew /run/soswap/lib/0123-libcounter.so\nw 7f0011223344 f30f1efa55 e9fbffffff\nw 404018 1010400000000000 2010700000000000\nready 1\ncommit 1\nbegin 2\nw 7f0011223344 e9fbffffff f30f1efa55\nready 2\nrollback 2\n' > "$dir/two-txns"
+	printf 'soswap-journal 1 7 1\nbegin 1\nw 10 ff25000000000000efbeadde00000000 0102030405060708090a0b0c0d0e\n' > "$dir/cut"
+	;;
 *)
 	# Other targets add their seeds here; none is also fine.
 	;;

@@ -626,6 +626,135 @@ void soswap_scan_free(soswap_scan *s);
 /* ------------------------------------------------------------------ */
 /* (section owned by the live-swap work) */
 
+/* soswap_live_swap() replaces library OLD by NEW inside the running process
+ * pid, without restarting it:
+ *
+ *  1. Preflight, target untouched: permission, kernel.yama.ptrace_scope,
+ *     an existing tracer (TracerPid), seccomp (a warning), mount namespace
+ *     (NEW is reached through /proc/PID/root); NEW must be an ELF shared
+ *     object of the target's class and machine, define every OLD symbol
+ *     any module of the target imports (else refused, listing them), and
+ *     it and every directory on its path must be owned by root or the
+ *     target's user and not writable by anyone else (a sticky root-owned
+ *     directory such as /tmp is accepted: nobody else can replace an
+ *     entry in it).  Every byte to write is computed here.
+ *  2. Load: NEW is copied into the state directory under a name made of
+ *     its content hash (dlopen() returns an already loaded object when the
+ *     path or the file matches one, so NEW needs a file of its own) and
+ *     dlopen()ed with RTLD_NOW | RTLD_LOCAL by a hijacked target thread
+ *     while the others keep running.  NEW's constructors run then, before
+ *     the switch.  When the target already holds that exact file (a swap
+ *     back to an earlier version), it is reused and nothing is loaded.
+ *  3. The pause: every thread is stopped; when a thread's program counter
+ *     or a word of its stack points into the bytes about to be
+ *     overwritten, the threads are resumed briefly and stopping is retried
+ *     until the timeout.  Then every GOT slot (JUMP_SLOT, GLOB_DAT, lazy
+ *     slots included) of every module that resolves to any loaded version
+ *     of the library other than NEW is pointed at NEW's definition, and a
+ *     jump to NEW's function is written at the entry of each exported
+ *     function of the older versions (functions too small for the jump or
+ *     with a branch into its bytes are skipped and reported); a version
+ *     that becomes current again gets its entry bytes back, so every older
+ *     version leads straight to the newest.  Threads then resume; a thread
+ *     inside an old function finishes it on the old code.
+ *  4. Every write is recorded (address, old bytes, new bytes) in a journal
+ *     under the run directory ($SOSWAP_RUN_DIR, /run/soswap for root,
+ *     else $XDG_RUNTIME_DIR/soswap) and fsynced before it is made, so
+ *     soswap_live_rollback() can undo a swap, even one interrupted by the
+ *     death of soswap.
+ *
+ * State: exported data objects that OLD and NEW define with the same size
+ * and type keep OLD's instance (NEW's references are bound to it), so the
+ * program's data and the pointers it took stay valid.  A changed object is
+ * refused unless NEW exports soswap_migrate(); one copy-relocated into the
+ * executable that changed size is always refused.  File-scope (static)
+ * variables of OLD are NOT carried over: NEW starts with its own.
+ *
+ * Hazards: the target is stopped for the pause only (microseconds), but
+ * NEW's constructors and the dlopen run inside it.  Old versions stay
+ * mapped (each swap to a version not yet loaded maps one more copy).
+ */
+
+/* A hook NEW may export: called inside the target during the pause, with
+ * every other thread stopped, just before the switch, with OLD's handle
+ * (its struct link_map, usable with dlsym()).  A non-zero return aborts
+ * the swap with nothing changed.  It must not block on locks nor allocate
+ * (a stopped thread may hold the allocator's or the loader's lock), and
+ * its time counts in the pause.  Use it to copy or convert state whose
+ * layout changed (then objects that changed size are accepted). */
+int soswap_migrate(void *old_handle);
+
+#define SOSWAP_LIVE_DRY_RUN		0x1	/* plan and report, change nothing */
+#define SOSWAP_LIVE_NO_ENTRY_JUMPS	0x2	/* rewrite GOT slots only */
+
+struct soswap_live_opts {
+	int timeout_ms;		/* for the load and the pause; 0 = 5000 */
+	unsigned flags;		/* SOSWAP_LIVE_* */
+};
+
+typedef struct soswap_live_report soswap_live_report;
+
+/* What a swap (or a rollback) did.  Times in nanoseconds, CLOCK_MONOTONIC. */
+struct soswap_live_stats {
+	unsigned modules_patched;	/* modules with a GOT slot rewritten */
+	unsigned got_slots;		/* GOT slots rewritten */
+	unsigned entry_jumps;		/* entry jumps written */
+	unsigned entries_restored;	/* NEW's entries given their bytes back */
+	unsigned functions_skipped;	/* functions left without an entry jump */
+	unsigned data_shared;		/* NEW's references bound to OLD's objects */
+	unsigned data_migrated;		/* changed objects (soswap_migrate) */
+	unsigned writes;		/* writes made (spans merge several) */
+	unsigned retries;		/* pauses retried: a thread was in the way */
+	int reused;			/* NEW was already loaded in the target */
+	int dry_run, rollback;
+	int migrate_called;
+	uint64_t stop_ns;	/* first interrupt -> last thread stopped */
+	uint64_t patch_ns;	/* last thread stopped -> first resumed */
+	uint64_t pause_ns;	/* first thread stopped -> last resumed */
+	uint64_t total_ns;	/* the whole call */
+};
+
+/* Swap OLD for NEW in process pid.  OLD names the library as mapped in the
+ * target: its path, SONAME or file name (a "(deleted)" mapping works).
+ * NEW is the path of the new build.  opts may be NULL.  On success
+ * *report (free with soswap_live_report_free) says what was done.
+ * Errors: -ESRCH no such process (or it exited), -EPERM/-EACCES not
+ * allowed, -EBUSY already traced, -ENOENT OLD not mapped or NEW missing
+ * symbols, -ENOEXEC NEW of another class/machine, -EINVAL NEW unsafe or
+ * refused (changed objects), -ETIMEDOUT a thread stayed in the way. */
+int soswap_live_swap(pid_t pid, const char *old_lib, const char *new_path,
+		     const struct soswap_live_opts *opts,
+		     soswap_live_report **report, soswap_err *err);
+
+/* Undo the last swap of pid that was not undone yet, from its journal
+ * (also a swap interrupted half-way).  Each byte range is restored only
+ * when it still holds what the swap wrote (or already the old bytes).
+ * -ENOENT when there is nothing to roll back. */
+int soswap_live_rollback(pid_t pid, const struct soswap_live_opts *opts,
+			 soswap_live_report **report, soswap_err *err);
+
+const struct soswap_live_stats *soswap_live_report_stats(const soswap_live_report *r);
+/* OLD as found in the target (its l_name) and the path NEW was loaded
+ * from inside the target. */
+const char *soswap_live_report_old(const soswap_live_report *r);
+const char *soswap_live_report_new(const soswap_live_report *r);
+/* The journal file, or NULL for a dry run. */
+const char *soswap_live_report_journal(const soswap_live_report *r);
+/* ABI verdict of OLD -> NEW (enum soswap_abi_verdict), -1 if unknown. */
+int soswap_live_report_abi(const soswap_live_report *r);
+/* Modules whose GOT was rewritten, with the number of slots. */
+size_t soswap_live_report_module_count(const soswap_live_report *r);
+const char *soswap_live_report_module(const soswap_live_report *r, size_t i,
+				      unsigned *slots);
+/* Functions skipped (name[@version]) and why. */
+size_t soswap_live_report_skipped_count(const soswap_live_report *r);
+const char *soswap_live_report_skipped(const soswap_live_report *r, size_t i,
+				       const char **reason);
+/* Warnings (seccomp, static state not carried over, ...). */
+size_t soswap_live_report_warning_count(const soswap_live_report *r);
+const char *soswap_live_report_warning(const soswap_live_report *r, size_t i);
+void soswap_live_report_free(soswap_live_report *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,259 @@
+/* pause.c - the pause of a live swap: stop every thread, make sure none
+ * is inside (or will return into) the bytes being overwritten, write every
+ * planned byte in as few system calls as possible, resume.
+ *
+ * Everything that can be prepared is prepared before the first thread is
+ * stopped: the merged write spans, their buffer, the stack extents.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "live-internal.h"
+#include "ptrace.h"
+
+#define MAX_SPAN (1u << 20)
+#define MAX_STACK_SCAN (8u << 20)
+
+struct span {
+	uint64_t lo, hi;
+	size_t first, last;	/* writes [first, last] */
+};
+
+/* Writes are sorted by address.  Neighbours merge into one span while
+ * the pages stay contiguous (each page holds a write or touches one that
+ * does, so the span never covers a hole between mappings). */
+static int make_spans(const struct soswap__write *w, size_t nw, struct span **out,
+		      size_t *nout, size_t *maxlen)
+{
+	size_t cap = 0, n = 0;
+	*out = NULL;
+	*maxlen = 0;
+	for (size_t i = 0; i < nw; i++) {
+		uint64_t lo = w[i].addr, hi = w[i].addr + w[i].len;
+		if (n && (lo >> 12) <= (((*out)[n - 1].hi - 1) >> 12) + 1 &&
+		    hi - (*out)[n - 1].lo <= MAX_SPAN && lo >= (*out)[n - 1].hi) {
+			(*out)[n - 1].hi = hi;
+			(*out)[n - 1].last = i;
+		} else {
+			if (soswap__grow((void **)out, &cap, n + 1, sizeof(**out)) < 0)
+				return -ENOMEM;
+			(*out)[n++] = (struct span){ lo, hi, i, i };
+		}
+		if ((*out)[n - 1].hi - (*out)[n - 1].lo > *maxlen)
+			*maxlen = (*out)[n - 1].hi - (*out)[n - 1].lo;
+	}
+	*nout = n;
+	return 0;
+}
+
+/* Fault injection for the tests: SOSWAP_FAULT=kill-mid-write makes soswap
+ * die by SIGKILL after the first span is written, as a crash would. */
+static int fault_kill_mid_write(void)
+{
+	const char *f = getenv("SOSWAP_FAULT");
+	return f && !strcmp(f, "kill-mid-write");
+}
+
+static int write_spans(struct soswap_tracee *t, const struct soswap__write *w,
+		       const struct span *sp, size_t nsp, unsigned char *buf,
+		       int back, soswap_err *err)
+{
+	int die = fault_kill_mid_write();
+	for (size_t s = 0; s < nsp; s++) {
+		size_t len = (size_t)(sp[s].hi - sp[s].lo);
+		int r = sp[s].first == sp[s].last ? 0 :
+			soswap__mem_read(t, sp[s].lo, buf, len, err);
+		if (r < 0)
+			return r;
+		for (size_t i = sp[s].first; i <= sp[s].last; i++)
+			memcpy(buf + (w[i].addr - sp[s].lo), back ? w[i].old : w[i].new,
+			       w[i].len);
+		if ((r = soswap__mem_write(t, sp[s].lo, buf, len, err)) < 0)
+			return r;
+		if (die)
+			raise(SIGKILL);
+	}
+	return 0;
+}
+
+struct stack_ext {
+	uint64_t lo, hi;
+};
+
+/* Is the thread (stopped) inside, or about to return into, busy bytes?
+ * The scan of its stack is conservative: any word that points into the
+ * busy bytes counts, a false alarm only costs a retry. */
+static int thread_busy(struct soswap_tracee *t, const struct soswap_thread *th,
+		       const struct soswap__plan *p, const struct stack_ext *st,
+		       size_t nst, uint64_t *buf, soswap_err *err)
+{
+	uint64_t sp = th->regs.rsp;
+	if (soswap__plan_busy(p, th->regs.rip))
+		return 1;
+	for (size_t i = 0; i < nst; i++) {
+		if (sp < st[i].lo || sp >= st[i].hi)
+			continue;
+		uint64_t len = (st[i].hi - (sp & ~7ull));
+		if (len > MAX_STACK_SCAN)
+			len = MAX_STACK_SCAN;
+		soswap_err e;
+		if (soswap__mem_read(t, sp & ~7ull, buf, len, &e) < 0)
+			return 0;	/* thread exiting: its stack is gone */
+		for (uint64_t k = 0; k < len / 8; k++)
+			if (soswap__plan_busy(p, buf[k]))
+				return 1;
+		return 0;
+	}
+	(void)err;
+	return 0;
+}
+
+static int stack_extents(pid_t pid, struct stack_ext **out, size_t *n,
+			 soswap_err *err)
+{
+	soswap_maps *maps;
+	int r = soswap_maps_read(&maps, pid, err);
+	if (r < 0)
+		return r;
+	size_t cnt = soswap_maps_count(maps);
+	*out = calloc(cnt ? cnt : 1, sizeof(**out));
+	*n = 0;
+	if (!*out) {
+		soswap_maps_free(maps);
+		return -ENOMEM;
+	}
+	/* Only writable anonymous (or [stack]) mappings can hold a stack. */
+	for (size_t i = 0; i < cnt; i++) {
+		const struct soswap_mapping *m = soswap_maps_get(maps, i);
+		if (m->perms[1] != 'w' || (m->path && m->path[0] == '/'))
+			continue;
+		(*out)[(*n)++] = (struct stack_ext){ m->start, m->end };
+	}
+	soswap_maps_free(maps);
+	return 0;
+}
+
+/* While threads are stopped, soswap must not be preempted by the ones
+ * already resumed (on a machine with fewer cores than busy threads, the
+ * last resumes would wait a time slice each): run the pause at real-time
+ * priority when allowed, and go back afterwards. */
+struct prio {
+	int policy, ok;
+	struct sched_param sp;
+};
+
+static void prio_raise(struct prio *p)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+	p->policy = sched_getscheduler(0);
+	p->ok = p->policy >= 0 && sched_getparam(0, &p->sp) == 0 &&
+		sched_setscheduler(0, SCHED_FIFO, &rt) == 0;
+}
+
+static void prio_restore(struct prio *p)
+{
+	if (p->ok)
+		sched_setscheduler(0, p->policy, &p->sp);
+	p->ok = 0;
+}
+
+static void sleep_us(unsigned us)
+{
+	struct timespec ts = { 0, (long)us * 1000 };
+	nanosleep(&ts, NULL);
+}
+
+int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
+			int back, int timeout_ms,
+			int (*in_pause)(struct soswap_tracee *, void *, soswap_err *),
+			void *arg, struct soswap__pause_stats *ps, soswap_err *err)
+{
+	struct span *sp = NULL;
+	struct stack_ext *st = NULL;
+	size_t nsp = 0, nst = 0, maxlen = 0;
+	unsigned char *buf = NULL;
+	uint64_t *stack = NULL;
+	struct prio prio = { 0 };
+	int r = make_spans(p->w, p->nw, &sp, &nsp, &maxlen);
+	memset(ps, 0, sizeof(*ps));
+	if (r < 0 || !(buf = malloc(maxlen ? maxlen : 1))) {
+		r = soswap__fail(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (p->nbusy) {
+		if ((r = stack_extents(t->pid, &st, &nst, err)) < 0)
+			goto out;
+		if (!(stack = malloc(MAX_STACK_SCAN))) {
+			r = soswap__fail(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	uint64_t deadline = soswap__now_ns() + (uint64_t)timeout_ms * 1000000u;
+	prio_raise(&prio);
+	for (;;) {
+		if ((r = soswap__trace_stop_all(t, &ps->first_ns, &ps->stopped_ns, err)) < 0)
+			goto out;
+		size_t busy = SIZE_MAX;
+		for (size_t i = 0; p->nbusy && i < t->nthreads && busy == SIZE_MAX; i++)
+			if (!t->threads[i].gone &&
+			    thread_busy(t, &t->threads[i], p, st, nst, stack, err))
+				busy = i;
+		if (busy == SIZE_MAX)
+			break;
+		pid_t tid = t->threads[busy].tid;
+		if ((r = soswap__trace_resume_all(t, err)) < 0)
+			goto out;
+		ps->retries++;
+		if (soswap__now_ns() > deadline) {
+			r = soswap__fail(err, -ETIMEDOUT, "pid %d: thread %d stayed inside the "
+					 "bytes to overwrite for %d ms; retry, or use "
+					 "--no-entry-jumps", (int)t->pid, (int)tid, timeout_ms);
+			goto out;
+		}
+		sleep_us(200 + 100 * (ps->retries % 20));
+	}
+	if (in_pause && (r = in_pause(t, arg, err)) < 0) {
+		soswap_err e2;
+		soswap__trace_resume_all(t, &e2);
+		goto out;
+	}
+	r = write_spans(t, p->w, sp, nsp, buf, back, err);
+	ps->writes = (unsigned)nsp;
+	ps->resume_ns = soswap__now_ns();
+	soswap_err e2;
+	int r2 = soswap__trace_resume_all(t, r < 0 ? &e2 : err);
+	ps->resumed_ns = soswap__now_ns();
+	prio_restore(&prio);
+	if (r == 0)
+		r = r2;
+out:
+	prio_restore(&prio);
+	free(sp);
+	free(st);
+	free(buf);
+	free(stack);
+	return r;
+}
+
+int soswap__verify(struct soswap_tracee *t, const struct soswap__plan *p, int back,
+		   soswap_err *err)
+{
+	unsigned char cur[16];
+	for (size_t i = 0; i < p->nw; i++) {
+		const struct soswap__write *w = &p->w[i];
+		int r = soswap__mem_read(t, w->addr, cur, w->len, err);
+		if (r < 0)
+			return r;
+		if (memcmp(cur, back ? w->old : w->new, w->len))
+			return soswap__fail(err, -EIO, "pid %d: 0x%" PRIx64 " does not hold the "
+					    "bytes written (changed meanwhile?)", (int)t->pid,
+					    w->addr);
+	}
+	return 0;
+}
