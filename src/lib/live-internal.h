@@ -104,8 +104,12 @@ int soswap__plan_build(struct soswap__plan *p, const struct soswap__plan_in *in,
 		       soswap_err *err);
 void soswap__plan_free(struct soswap__plan *p);
 
-/* Sort p->busy so soswap__plan_busy can binary-search it. */
+/* Is addr inside a busy range (p sorted by soswap__plan_sort)? */
 int soswap__plan_busy(const struct soswap__plan *p, uint64_t addr);
+/* Forbid threads in [at+1, at+len): the bytes of an entry being replaced. */
+int soswap__plan_add_busy(struct soswap__plan *p, uint64_t at, unsigned len);
+/* Sort writes and busy ranges by address. */
+void soswap__plan_sort(struct soswap__plan *p);
 
 /* Encode a jump from `at` to `to` into out (5-byte rel32 when in range,
  * else 14-byte jmp [rip+0] + imm64); returns the length. */

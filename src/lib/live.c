@@ -453,6 +453,19 @@ static void live_free(struct live *L)
 	free(L->family);
 }
 
+/* Free everything; hand the report over on success. */
+static int finish(struct live *L, int r, uint64_t t0, soswap_live_report **report)
+{
+	live_free(L);
+	if (r < 0) {
+		soswap_live_report_free(L->rep);
+		return r;
+	}
+	L->rep->st.total_ns = soswap__now_ns() - t0;
+	*report = L->rep;
+	return 0;
+}
+
 static int start(struct live *L, pid_t pid, const struct soswap_live_opts *opts,
 		 soswap_live_report **report, soswap_err *err)
 {
@@ -563,14 +576,7 @@ int soswap_live_swap(pid_t pid, const char *old_lib, const char *new_path,
 			     (int)pid);
 	if (r == -ENOMEM)
 		soswap__fail(err, r, "out of memory");
-	live_free(&L);
-	if (r < 0) {
-		soswap_live_report_free(L.rep);
-		return r;
-	}
-	L.rep->st.total_ns = soswap__now_ns() - t0;
-	*report = L.rep;
-	return 0;
+	return finish(&L, r, t0, report);
 }
 
 /* ---- rollback ------------------------------------------------------------- */
@@ -591,32 +597,19 @@ static int rollback_plan(struct live *L, struct soswap__jtxn *tx, soswap_err *er
 		if (memcmp(cur, w->new, w->len))
 			return soswap__fail(err, -ESTALE, "pid %d: 0x%" PRIx64 " changed since "
 					    "the swap: not rolling back", (int)L->pid, w->addr);
-		if (soswap__grow((void **)&p->w, &p->capw, p->nw + 1, sizeof(*p->w)) < 0 ||
-		    soswap__grow((void **)&p->busy, &p->capbusy, p->nbusy + 1, sizeof(*p->busy)) < 0)
+		if (soswap__grow((void **)&p->w, &p->capw, p->nw + 1, sizeof(*p->w)) < 0)
 			return soswap__fail(err, -ENOMEM, "out of memory");
 		p->w[p->nw++] = *w;
 		if (w->len != 8) {
 			/* code: no thread may sit in the jump being replaced */
-			p->busy[p->nbusy].lo = w->addr + 1;
-			p->busy[p->nbusy++].hi = w->addr + w->len;
+			if (soswap__plan_add_busy(p, w->addr, w->len) < 0)
+				return soswap__fail(err, -ENOMEM, "out of memory");
 			L->rep->st.entry_jumps++;
 		} else {
 			L->rep->st.got_slots++;
 		}
 	}
 	return 0;
-}
-
-static int cmp_w(const void *a, const void *b)
-{
-	const struct soswap__write *x = a, *y = b;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-static int cmp_b(const void *a, const void *b)
-{
-	const struct soswap__range *x = a, *y = b;
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 static int rollback(struct live *L, soswap_err *err)
@@ -653,8 +646,7 @@ static int rollback(struct live *L, soswap_err *err)
 		L->rep->st.dry_run = !!(L->flags & SOSWAP_LIVE_DRY_RUN);
 		return r;
 	}
-	qsort(L->plan.w, L->plan.nw, sizeof(*L->plan.w), cmp_w);
-	qsort(L->plan.busy, L->plan.nbusy, sizeof(*L->plan.busy), cmp_b);
+	soswap__plan_sort(&L->plan);
 	if (L->plan.nw) {
 		if ((r = seize(L, err)) < 0 ||
 		    (r = soswap__pause_write(&L->t, &L->plan, 1, L->timeout_ms, NULL, NULL,
@@ -678,14 +670,7 @@ int soswap_live_rollback(pid_t pid, const struct soswap_live_opts *opts,
 	int r = start(&L, pid, opts, report, err);
 	if (r == 0)
 		r = rollback(&L, err);
-	live_free(&L);
-	if (r < 0) {
-		soswap_live_report_free(L.rep);
-		return r;
-	}
-	L.rep->st.total_ns = soswap__now_ns() - t0;
-	*report = L.rep;
-	return 0;
+	return finish(&L, r, t0, report);
 }
 
 /* ---- report accessors ----------------------------------------------------- */

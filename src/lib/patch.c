@@ -444,9 +444,8 @@ static int branch_into_entry(struct ctx *c, const unsigned char *code,
 	return res;
 }
 
-static int add_busy(struct ctx *c, uint64_t at, unsigned len)
+int soswap__plan_add_busy(struct soswap__plan *p, uint64_t at, unsigned len)
 {
-	struct soswap__plan *p = c->p;
 	if (soswap__grow((void **)&p->busy, &p->capbusy, p->nbusy + 1,
 			 sizeof(*p->busy)) < 0)
 		return -ENOMEM;
@@ -455,6 +454,11 @@ static int add_busy(struct ctx *c, uint64_t at, unsigned len)
 	p->busy[p->nbusy].lo = at + 1;
 	p->busy[p->nbusy++].hi = at + len;
 	return 0;
+}
+
+static int add_busy(struct ctx *c, uint64_t at, unsigned len)
+{
+	return soswap__plan_add_busy(c->p, at, len);
 }
 
 static int plan_jump(struct ctx *c, size_t xi, const struct soswap_sym *s)
@@ -548,9 +552,15 @@ static int cmp_range(const void *a, const void *b)
 	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-static void dedup(struct soswap__plan *p)
+void soswap__plan_sort(struct soswap__plan *p)
 {
 	qsort(p->w, p->nw, sizeof(*p->w), cmp_write);
+	qsort(p->busy, p->nbusy, sizeof(*p->busy), cmp_range);
+}
+
+static void dedup(struct soswap__plan *p)
+{
+	soswap__plan_sort(p);
 	size_t o = 0;
 	for (size_t i = 0; i < p->nw; i++) {
 		if (o && p->w[i].addr < p->w[o - 1].addr + p->w[o - 1].len) {
@@ -561,7 +571,6 @@ static void dedup(struct soswap__plan *p)
 		p->w[o++] = p->w[i];
 	}
 	p->nw = o;
-	qsort(p->busy, p->nbusy, sizeof(*p->busy), cmp_range);
 }
 
 int soswap__plan_busy(const struct soswap__plan *p, uint64_t addr)

@@ -124,7 +124,7 @@ healthy() {
 }
 
 @test "live: 100 swaps v1 -> v2 -> v1 ... leave the target healthy, mappings bounded" {
-	start_target "$B/target-pie-lazy" 8
+	start_target "$B/target-pie-lazy" 4
 	local before after i new
 	before=$(wc -l < /proc/$TPID/maps)
 	for i in $(seq 100); do
