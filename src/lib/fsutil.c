@@ -1,5 +1,8 @@
 /* fsutil.c - atomic symlink replacement, temporary names, directory fsync. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <limits.h>
@@ -150,4 +153,32 @@ int soswap__mkdirs(const char *path, soswap_err *err)
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return soswap__fail(err, -ENOTDIR, "%s: not a directory", path);
 	return 0;
+}
+
+int soswap__remove_stale_tmp(int dirfd)
+{
+	int dupfd = dup(dirfd), removed = 0;
+	DIR *d = dupfd < 0 ? NULL : fdopendir(dupfd);
+	if (!d) {
+		if (dupfd >= 0)
+			close(dupfd);
+		return 0;
+	}
+	struct dirent *de;
+	size_t plen = strlen(SOSWAP__TMP_PREFIX);
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, SOSWAP__TMP_PREFIX, plen))
+			continue;
+		char *end;
+		errno = 0;
+		long pid = strtol(de->d_name + plen, &end, 10);
+		if (errno || end == de->d_name + plen || *end != '-' || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }

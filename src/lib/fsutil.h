@@ -43,6 +43,11 @@ int soswap__same_content(int fd1, int fd2);
 /* mkdir -p with mode 0755.  Returns 0 or -errno with a message. */
 int soswap__mkdirs(const char *path, soswap_err *err);
 
+/* Remove temporary files and symlinks ".soswap-PID-..." in dirfd that a
+ * killed soswap process PID left behind (PID no longer exists).  Returns
+ * the number removed. */
+int soswap__remove_stale_tmp(int dirfd);
+
 /* fsync() a directory so that renames in it survive a power loss. */
 int soswap__fsync_dir(int dirfd, const char *dirpath, soswap_err *err);
 

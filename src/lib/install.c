@@ -685,6 +685,9 @@ int soswap_install_run(soswap_install **out, const char *new_path,
 	if (rc == 0 && opts->dry_run)
 		plan_steps(h, &p);
 	else if (rc == 0) {
+		/* Temporary files of an install killed earlier are garbage. */
+		if (soswap__remove_stale_tmp(p.dirfd) > 0)
+			add_step(h, "removed temporary files of an interrupted soswap run");
 		if (p.flip)
 			rc = h->info.layout_file ? install_file_layout(h, &p, err)
 						 : install_symlink_layout(h, &p, err);

@@ -124,6 +124,7 @@ check_complete() {
 		# A second run completes the job.
 		run "$SOSWAP" install --link-name --dir "$T/lib" "$T/new/libfoo.so.1.1.0"
 		[ "$status" -eq 0 ] || fail "step $n: re-run failed"
+		[ -z "$(ls -A "$T/lib" | grep '^\.soswap-')" ] || fail "step $n: temporary files remain"
 		run "$T/loop"
 		[ "$output" = 2 ]
 		[ "$(readlink "$T/lib/libfoo.so")" = libfoo.so.1 ]
