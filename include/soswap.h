@@ -586,11 +586,19 @@ struct soswap_scan_opts {
 enum {
 	/* stale: also report SOSWAP_STALE_CHANGED (ctime-only) libraries. */
 	SOSWAP_SCAN_CTIME = 1 << 0,
+	/* Read the whole maps text of every process instead of first asking
+	 * the kernel for executable file mappings only (PROCMAP_QUERY, Linux
+	 * 6.11+; older kernels always get the text).  Same results, slower;
+	 * for tests and comparisons. */
+	SOSWAP_SCAN_TEXT_ONLY = 1 << 1,
 };
 
-/* Find every process mapping any of `files` (nfiles >= 1), matched by
- * st_dev/st_ino of stat(file) (symlinks followed), so a soname link, a
- * hard link or a bind-mounted or chroot path finds the same processes.
+/* Find every process mapping the code of any of `files` (nfiles >= 1):
+ * at least one executable mapping of the file, which every library loaded
+ * by ld.so or dlopen has; a process that only mmaps the bytes read-only
+ * (a tool reading the ELF file) is not a user.  Matched by st_dev/st_ino
+ * of stat(file) (symlinks followed), so a soname link, a hard link or a
+ * bind-mounted or chroot path finds the same processes.
  * One group per file, in the order given (processes by pid).
  * Returns 0, -ENOENT & co. when a file cannot be stat'ed (naming it),
  * -ENOMEM, or -EACCES when /proc cannot be read at all. */

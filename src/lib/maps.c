@@ -121,14 +121,19 @@ int soswap__maps_parse_line(char *line, size_t len, struct soswap_mapping *m)
 	}
 	char *path = line + i;
 	size_t plen = strnlen(path, len - i);
-	size_t slen = sizeof(deleted_suffix) - 1;
-	if (plen > slen && !memcmp(path + plen - slen, deleted_suffix, slen)) {
-		plen -= slen;
-		m->deleted = 1;
-	}
 	path[plen] = '\0';
-	m->path = plen ? path : NULL;
+	m->deleted = soswap__strip_deleted(path, plen);
+	m->path = path[0] ? path : NULL;
 	return 0;
+}
+
+int soswap__strip_deleted(char *path, size_t len)
+{
+	size_t slen = sizeof(deleted_suffix) - 1;
+	if (len <= slen || memcmp(path + len - slen, deleted_suffix, slen))
+		return 0;
+	path[len - slen] = '\0';
+	return 1;
 }
 
 /* Parse the text in m->buf (NUL-terminated, len bytes, owned by m). */
@@ -183,14 +188,9 @@ int soswap__maps_parse(soswap_maps **out, const void *buf, size_t len,
 	return 0;
 }
 
-int soswap__read_proc_file(const char *path, size_t max, char **buf,
-			   size_t *len)
+/* Read all of fd (a /proc file: sizes are unknown until read). */
+static int read_fd_all(int fd, size_t max, char **buf, size_t *len)
 {
-	*buf = NULL;
-	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	size_t cap = 16384, n = 0;
 	char *b = malloc(cap + 1);
 	int rc = b ? 0 : -ENOMEM;
@@ -219,7 +219,6 @@ int soswap__read_proc_file(const char *path, size_t max, char **buf,
 		else
 			n += (size_t)r;
 	}
-	close(fd);
 	if (rc < 0) {
 		free(b);
 		return rc;
@@ -227,6 +226,43 @@ int soswap__read_proc_file(const char *path, size_t max, char **buf,
 	b[n] = '\0';
 	*buf = b;
 	*len = n;
+	return 0;
+}
+
+int soswap__read_proc_file(const char *path, size_t max, char **buf,
+			   size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = read_fd_all(fd, max, buf, len);
+	close(fd);
+	return rc;
+}
+
+int soswap__maps_read_fd(soswap_maps **out, int fd, const char *name,
+			 soswap_err *err)
+{
+	char *buf;
+	size_t len;
+	*out = NULL;
+	int rc = read_fd_all(fd, SOSWAP__MAPS_MAX_BYTES, &buf, &len);
+	if (rc < 0)
+		return soswap__fail_errno(err, rc, "%s", name);
+	soswap_maps *m = calloc(1, sizeof(*m));
+	if (!m) {
+		free(buf);
+		return soswap__fail(err, -ENOMEM, "%s: out of memory", name);
+	}
+	m->buf = buf;
+	rc = parse_all(m, len, name, err);
+	if (rc < 0) {
+		soswap_maps_free(m);
+		return rc;
+	}
+	*out = m;
 	return 0;
 }
 
@@ -271,32 +307,21 @@ static void stat_map_files(soswap_maps *m, pid_t pid)
 int soswap__maps_read_flags(soswap_maps **out, pid_t pid, unsigned flags,
 			    soswap_err *err)
 {
-	char path[64], *buf;
-	size_t len;
+	char path[64];
 	*out = NULL;
 	if (pid <= 0)
 		return soswap__fail(err, -EINVAL, "pid %d: invalid pid", (int)pid);
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	int rc = soswap__read_proc_file(path, SOSWAP__MAPS_MAX_BYTES, &buf, &len);
-	if (rc == -ENOENT || rc == -ESRCH)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ESRCH))
 		return soswap__fail(err, -ESRCH, "pid %d: no such process", (int)pid);
-	if (rc < 0)
-		return soswap__fail_errno(err, rc, "%s", path);
-	soswap_maps *m = calloc(1, sizeof(*m));
-	if (!m) {
-		free(buf);
-		return soswap__fail(err, -ENOMEM, "%s: out of memory", path);
-	}
-	m->buf = buf;
-	rc = parse_all(m, len, path, err);
-	if (rc < 0) {
-		soswap_maps_free(m);
-		return rc;
-	}
-	if (!(flags & SOSWAP__MAPS_NO_STAT))
-		stat_map_files(m, pid);
-	*out = m;
-	return 0;
+	if (fd < 0)
+		return soswap__fail_errno(err, -errno, "%s", path);
+	int rc = soswap__maps_read_fd(out, fd, path, err);
+	close(fd);
+	if (rc == 0 && !(flags & SOSWAP__MAPS_NO_STAT))
+		stat_map_files(*out, pid);
+	return rc;
 }
 
 int soswap_maps_read(soswap_maps **out, pid_t pid, soswap_err *err)

@@ -143,6 +143,7 @@ struct scan_ctx {
 	dev_t root_dev;
 	ino_t root_ino;
 	unsigned flags;		/* SOSWAP_SCAN_* */
+	int fast;		/* PROCMAP_QUERY works */
 };
 
 static int64_t ts_ns(const struct timespec *t)
@@ -150,40 +151,47 @@ static int64_t ts_ns(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-/* Process start from field 22 of /proc/PID/stat (ticks since boot; the
- * comm field before it may hold spaces and parentheses, so parse from the
- * last ')'). */
-static int64_t proc_start_ns(struct scan_ctx *c, pid_t pid)
+/* Command name and start time from /proc/PID/stat: the comm field sits
+ * between the first '(' and the last ')' (it may hold both), the start
+ * time is field 22, in clock ticks since boot. */
+static void proc_stat(struct scan_ctx *c, struct proc_info *pi)
 {
 	char path[64], *buf;
 	size_t len;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	pi->start_ns = -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pi->pid);
 	if (soswap__read_proc_file(path, 4096, &buf, &len) < 0)
-		return -1;
-	int64_t r = -1;
-	char *p = strrchr(buf, ')');
+		return;
+	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
 	unsigned long long ticks;
-	/* after ")": state(3) ... starttime(22), i.e. the 20th field */
-	if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u"
-			" %*d %*d %*d %*d %*d %*d %llu", &ticks) == 1 &&
-	    ticks < (unsigned long long)INT64_MAX / 1000000000)
-		r = c->boot_ns + (int64_t)(ticks * 1000000000ull / (unsigned long long)c->hz);
+	if (open && close && close > open) {
+		*close = '\0';
+		for (char *q = open + 1; *q; q++)
+			if (*q == '\n')
+				*q = ' ';
+		pi->comm = own(c->s, open + 1);
+		/* after ")": state(3) ... starttime(22), i.e. the 20th field */
+		if (sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u"
+			   " %*d %*d %*d %*d %*d %*d %llu", &ticks) == 1 &&
+		    ticks < (unsigned long long)INT64_MAX / 1000000000)
+			pi->start_ns = c->boot_ns +
+				(int64_t)(ticks * 1000000000ull / (unsigned long long)c->hz);
+	}
 	free(buf);
-	return r;
 }
 
-static const char *proc_text(soswap_scan *s, pid_t pid, const char *what,
-			     int argv)
+/* argv joined by spaces ("" when unreadable, e.g. a kernel thread). */
+static const char *proc_cmdline(soswap_scan *s, pid_t pid)
 {
 	char path[64], *buf;
 	size_t len;
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	if (soswap__read_proc_file(path, 65536, &buf, &len) < 0)
 		return own(s, "");
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\0'))
+	while (len && buf[len - 1] == '\0')
 		buf[--len] = '\0';
 	for (size_t i = 0; i < len; i++)
-		if (buf[i] == '\0' || (!argv && buf[i] == '\n'))
+		if (buf[i] == '\0')
 			buf[i] = ' ';
 	const char *r = own(s, buf);
 	free(buf);
@@ -199,9 +207,10 @@ static void proc_load(struct scan_ctx *c, struct proc_info *pi)
 	pi->loaded = 1;
 	snprintf(path, sizeof(path), "/proc/%d", (int)pi->pid);
 	pi->uid = stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
-	pi->comm = proc_text(c->s, pi->pid, "comm", 0);
-	pi->cmdline = proc_text(c->s, pi->pid, "cmdline", 1);
-	pi->start_ns = proc_start_ns(c, pi->pid);
+	proc_stat(c, pi);
+	if (!pi->comm)
+		pi->comm = own(c->s, "");
+	pi->cmdline = proc_cmdline(c->s, pi->pid);
 }
 
 /* Whether the process sees the same "/" as we do, so that its paths can be
@@ -246,7 +255,8 @@ static int path_stat(struct scan_ctx *c, struct proc_info *pi, const char *path,
 /* ---- the files one process maps ---------------------------------------- */
 
 struct mfile {
-	const struct soswap_mapping *first;	/* for map_files */
+	uint64_t start, end;	/* its first mapping seen, for map_files */
+	uint64_t offset;	/* file offset of that mapping */
 	const char *path;
 	dev_t dev;		/* from maps until resolved */
 	ino_t ino;
@@ -260,45 +270,111 @@ struct mfile {
 struct mfiles {
 	struct mfile *v;
 	size_t n, cap;
+	char **names;		/* paths copied from PROCMAP_QUERY answers */
+	size_t nnames, ncap;
 };
 
-/* Collapse the mappings of a process into distinct files. */
+static void mfiles_reset(struct mfiles *f)
+{
+	for (size_t i = 0; i < f->nnames; i++)
+		free(f->names[i]);
+	f->nnames = 0;
+	f->n = 0;
+}
+
+static void mfiles_free(struct mfiles *f)
+{
+	mfiles_reset(f);
+	free(f->names);
+	free(f->v);
+}
+
+/* Account mapping v to its file (same path, device and inode); a path that
+ * does not outlive v is copied when copy_path. */
+static int mfiles_add(struct mfiles *f, const struct soswap_mapping *v, int copy_path)
+{
+	if (!v->path || v->path[0] != '/' || (!v->ino && !v->dev))
+		return 0;
+	struct mfile *e = NULL;
+	for (size_t k = f->n; k-- > 0;) {
+		struct mfile *x = &f->v[k];
+		if (x->ino == v->ino && x->dev == v->dev &&
+		    x->deleted == v->deleted && !strcmp(x->path, v->path)) {
+			e = x;
+			break;
+		}
+	}
+	if (!e) {
+		const char *path = v->path;
+		if (copy_path) {
+			char *d;
+			if (soswap__grow((void **)&f->names, &f->ncap, f->nnames + 1,
+					 sizeof(*f->names)) || !(d = strdup(path)))
+				return -ENOMEM;
+			f->names[f->nnames++] = d;
+			path = d;
+		}
+		if (soswap__grow((void **)&f->v, &f->cap, f->n + 1, sizeof(*f->v)))
+			return -ENOMEM;
+		e = &f->v[f->n++];
+		memset(e, 0, sizeof(*e));
+		e->start = v->start;
+		e->end = v->end;
+		e->offset = v->offset;
+		e->path = path;
+		e->dev = v->dev;
+		e->ino = v->ino;
+		e->deleted = v->deleted;
+		e->ident_from_maps = 1;
+		e->base = v->start;
+	}
+	if (v->perms[2] == 'x')
+		e->exec = 1;
+	if (v->offset == 0 && (!e->have_base0 || v->start < e->base)) {
+		e->base = v->start;
+		e->have_base0 = 1;
+	} else if (!e->have_base0 && v->start < e->base) {
+		e->base = v->start;
+	}
+	return 0;
+}
+
+/* Collapse the mappings of a process (maps text) into distinct files. */
 static int collect_files(const soswap_maps *m, struct mfiles *f)
 {
-	f->n = 0;
+	mfiles_reset(f);
 	for (size_t i = 0; i < soswap_maps_count(m); i++) {
-		const struct soswap_mapping *v = soswap_maps_get(m, i);
-		if (!v->path || v->path[0] != '/' || (!v->ino && !v->dev))
+		int rc = mfiles_add(f, soswap_maps_get(m, i), 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int add_cb(void *arg, const struct soswap_mapping *m)
+{
+	return mfiles_add(arg, m, 1);
+}
+
+/* The same through PROCMAP_QUERY, for executable mappings only: the load
+ * base is then the mapping of file offset 0, which sits at the executable
+ * segment's address minus its file offset in the usual layout (checked:
+ * same file, offset 0; else the executable mapping's start stays). */
+static int collect_exec_files(int fd, struct mfiles *f)
+{
+	mfiles_reset(f);
+	int rc = soswap__vma_exec_each(fd, 1, add_cb, f);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < f->n; i++) {
+		struct mfile *e = &f->v[i];
+		struct soswap_mapping m;
+		if (e->offset > e->start || e->have_base0)
 			continue;
-		struct mfile *e = NULL;
-		for (size_t k = f->n; k-- > 0;) {
-			struct mfile *x = &f->v[k];
-			if (x->ino == v->ino && x->dev == v->dev &&
-			    x->deleted == v->deleted && !strcmp(x->path, v->path)) {
-				e = x;
-				break;
-			}
-		}
-		if (!e) {
-			if (soswap__grow((void **)&f->v, &f->cap, f->n + 1, sizeof(*f->v)))
-				return -ENOMEM;
-			e = &f->v[f->n++];
-			memset(e, 0, sizeof(*e));
-			e->first = v;
-			e->path = v->path;
-			e->dev = v->dev;
-			e->ino = v->ino;
-			e->deleted = v->deleted;
-			e->ident_from_maps = 1;
-			e->base = v->start;
-		}
-		if (v->perms[2] == 'x')
-			e->exec = 1;
-		if (v->offset == 0 && (!e->have_base0 || v->start < e->base)) {
-			e->base = v->start;
+		if (soswap__vma_file_at(fd, e->start - e->offset, &m) == 0 && m.ino == e->ino &&
+		    m.dev == e->dev && m.offset == 0 && m.start <= e->base) {
+			e->base = m.start;
 			e->have_base0 = 1;
-		} else if (!e->have_base0 && v->start < e->base) {
-			e->base = v->start;
 		}
 	}
 	return 0;
@@ -312,7 +388,7 @@ static void resolve_ident(pid_t pid, struct mfile *f)
 	if (!f->ident_from_maps)
 		return;
 	snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-		 (int)pid, f->first->start, f->first->end);
+		 (int)pid, f->start, f->end);
 	if (stat(p, &st) == 0) {
 		f->dev = st.st_dev;
 		f->ino = st.st_ino;
@@ -367,20 +443,14 @@ static int who_proc(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
 {
 	for (size_t i = 0; i < fs->n; i++) {
 		struct mfile *f = &fs->v[i];
-		/* Cheap candidate test first: the inode printed in maps, or
-		 * the path naming a target now. */
+		if (!f->exec)
+			continue;	/* its code is not mapped: not a user */
+		/* Cheap candidate test first: the inode printed in maps (it
+		 * is the file's own; only the device number may differ). */
 		int cand = 0;
 		struct stat cur;
-		int have_cur = 0;
 		for (size_t k = 0; k < w->n && !cand; k++)
 			cand = f->ino == w->targets[k].st_ino;
-		if (!cand && !f->deleted && proc_root(c, pi) == 1 &&
-		    path_stat(c, pi, f->path, &cur) == 0) {
-			have_cur = 1;
-			for (size_t k = 0; k < w->n && !cand; k++)
-				cand = cur.st_dev == w->targets[k].st_dev &&
-				       cur.st_ino == w->targets[k].st_ino;
-		}
 		if (!cand)
 			continue;
 		resolve_ident(pi->pid, f);
@@ -395,7 +465,7 @@ static int who_proc(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
 				   path if it names the target and the inode
 				   printed agrees */
 				match = f->ino == t->st_ino && !f->deleted &&
-					(have_cur || path_stat(c, pi, f->path, &cur) == 0) &&
+					path_stat(c, pi, f->path, &cur) == 0 &&
 					cur.st_dev == t->st_dev && cur.st_ino == t->st_ino;
 			if (match) {
 				int rc = add_hit(c, pi, f, k);
@@ -472,7 +542,7 @@ static int is_library(struct scan_ctx *c, struct proc_info *pi, struct mfile *f)
 	if (f->deleted || proc_root(c, pi) != 1) {
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-			 (int)pi->pid, f->first->start, f->first->end);
+			 (int)pi->pid, f->start, f->end);
 		return elf_is_dso(p);
 	}
 	struct pcache_ent *e = pcache_get(&c->cache, f->path);
@@ -649,8 +719,76 @@ static int finish(soswap_scan *s)
 	return 0;
 }
 
+/* What a scan looks for, in two steps: quick() sees each executable file
+ * mapping through PROCMAP_QUERY and returns 1 when the process deserves a
+ * full look; full() gets every file the process maps. */
+struct scan_mode {
+	int (*quick)(struct scan_ctx *c, struct proc_info *pi,
+		     const struct soswap_mapping *m, const void *arg);
+	int quick_names;	/* quick() needs m->path */
+	proc_fn full;
+	const void *arg;
+};
+
+struct quick_arg {
+	struct scan_ctx *c;
+	struct proc_info *pi;
+	const struct scan_mode *mode;
+};
+
+static int quick_cb(void *arg, const struct soswap_mapping *m)
+{
+	struct quick_arg *q = arg;
+	return q->mode->quick(q->c, q->pi, m, q->mode->arg);
+}
+
+/* Look at one process: 0, or a negative errno that ends the scan. */
+static int scan_one(struct scan_ctx *c, pid_t pid, const struct scan_mode *mode,
+		    struct mfiles *fs)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			c->s->denied++;
+		return 0;	/* gone or unreadable */
+	}
+	c->s->scanned++;
+	struct proc_info pi = { .pid = pid, .root = -2 };
+	if (c->fast) {
+		struct quick_arg qa = { c, &pi, mode };
+		int q = soswap__vma_exec_each(fd, mode->quick_names, quick_cb, &qa);
+		if (q == -ENOTTY)
+			c->fast = 0;	/* older kernel: text from now on */
+		/* 0: nothing of interest; -ESRCH: no address space (a kernel
+		 * thread, or a process that just exited) */
+		if (q == 0 || q == -ESRCH) {
+			close(fd);
+			return 0;
+		}
+	}
+	if (c->fast) {
+		int rc = collect_exec_files(fd, fs);
+		close(fd);
+		if (rc == -ENOMEM)
+			return rc;
+		return rc < 0 ? 0 : mode->full(c, &pi, fs, mode->arg);
+	}
+	soswap_maps *m;
+	int rc = soswap__maps_read_fd(&m, fd, path, NULL);
+	close(fd);
+	if (rc < 0)
+		return 0;	/* exited meanwhile */
+	rc = collect_files(m, fs);
+	if (!rc)
+		rc = mode->full(c, &pi, fs, mode->arg);
+	soswap_maps_free(m);
+	return rc;
+}
+
 static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
-		    proc_fn fn, const void *arg, soswap_err *err)
+		    const struct scan_mode *mode, soswap_err *err)
 {
 	struct scan_ctx c = { .s = s, .flags = opts ? opts->flags : 0 };
 	struct timespec rt, bt;
@@ -659,6 +797,7 @@ static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
 	size_t npids = 0;
 	int rc = 0;
 
+	c.fast = !(c.flags & SOSWAP_SCAN_TEXT_ONLY);
 	c.hz = sysconf(_SC_CLK_TCK);
 	if (c.hz <= 0)
 		c.hz = 100;
@@ -678,29 +817,15 @@ static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
 	const pid_t *list = pids ? pids : opts->pids;
 	struct mfiles fs = { 0 };
 	pid_t self = getpid();
-	for (size_t i = 0; i < npids; i++) {
+	for (size_t i = 0; i < npids && rc == 0; i++) {
 		if (opts && opts->progress && (i % 32 == 0))
 			opts->progress(opts->progress_arg, i, npids);
-		if (list[i] == self)
-			continue;	/* the scanner itself is no user */
-		soswap_maps *m;
-		int r = soswap__maps_read_flags(&m, list[i], SOSWAP__MAPS_NO_STAT, NULL);
-		if (r == -EACCES || r == -EPERM)
-			s->denied++;
-		if (r < 0)
-			continue;	/* gone, or a zombie, or unreadable */
-		s->scanned++;
-		struct proc_info pi = { .pid = list[i], .root = -2 };
-		rc = collect_files(m, &fs);
-		if (!rc)
-			rc = fn(&c, &pi, &fs, arg);
-		soswap_maps_free(m);
-		if (rc < 0)
-			break;
+		if (list[i] != self && list[i] > 0)	/* the scanner is no user */
+			rc = scan_one(&c, list[i], mode, &fs);
 	}
 	if (opts && opts->progress)
 		opts->progress(opts->progress_arg, npids, npids);
-	free(fs.v);
+	mfiles_free(&fs);
 	free(pids);
 	pcache_free(&c.cache);
 	if (rc == 0)
@@ -716,10 +841,43 @@ static int who_fn(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
 	return who_proc(c, pi, fs, arg);
 }
 
+/* Worth a full look when an executable mapping has a target's inode. */
+static int who_quick(struct scan_ctx *c, struct proc_info *pi,
+		     const struct soswap_mapping *m, const void *arg)
+{
+	const struct who_arg *w = arg;
+	(void)c;
+	(void)pi;
+	for (size_t k = 0; k < w->n; k++)
+		if (m->ino == w->targets[k].st_ino)
+			return 1;
+	return 0;
+}
+
 static int stale_fn(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
 		    const void *arg)
 {
 	return stale_proc(c, pi, fs, arg);
+}
+
+/* Worth a full look when an executable file mapping is deleted, its path
+ * names another inode, or the file changed since boot. */
+static int stale_quick(struct scan_ctx *c, struct proc_info *pi,
+		       const struct soswap_mapping *m, const void *arg)
+{
+	struct stat cur;
+	(void)arg;
+	if (!m->path || m->path[0] != '/' || never_library(m->path))
+		return 0;
+	if (m->deleted)
+		return 1;
+	int rc = path_stat(c, pi, m->path, &cur);
+	if (rc == -ENOMEM)
+		return 1;
+	if (rc < 0)
+		return 0;	/* the full look could not tell either */
+	return cur.st_ino != m->ino || ts_ns(&cur.st_mtim) >= c->boot_ns ||
+	       ts_ns(&cur.st_ctim) >= c->boot_ns;
 }
 
 int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
@@ -755,7 +913,8 @@ int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
 		}
 	}
 	struct who_arg w = { t, nfiles };
-	rc = scan_run(s, opts, who_fn, &w, err);
+	struct scan_mode mode = { who_quick, 0, who_fn, &w };
+	rc = scan_run(s, opts, &mode, err);
 out:
 	free(t);
 	if (rc < 0) {
@@ -796,7 +955,8 @@ int soswap_stale(soswap_scan **out, const char *filter,
 		a.filter_dir = a.filter_stat_ok ? S_ISDIR(a.filter_st.st_mode) :
 			       filter[strlen(filter) - 1] == '/';
 	}
-	int rc = scan_run(s, opts, stale_fn, &a, err);
+	struct scan_mode mode = { stale_quick, 1, stale_fn, &a };
+	int rc = scan_run(s, opts, &mode, err);
 	free(given);
 	free(a.filter_real);
 	if (rc < 0) {

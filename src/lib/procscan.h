@@ -40,6 +40,30 @@ int soswap__maps_parse(soswap_maps **out, const void *buf, size_t len,
 int soswap__maps_read_flags(soswap_maps **out, pid_t pid, unsigned flags,
 			    soswap_err *err);
 
+/* Cut a trailing " (deleted)" off path (len = strlen(path), the string is
+ * NUL-terminated at len); returns 1 when it was there. */
+int soswap__strip_deleted(char *path, size_t len);
+
+/* Read /proc/PID/maps from an open fd (the maps API of soswap.h, without
+ * map_files stat).  `name` names the file in messages. */
+int soswap__maps_read_fd(soswap_maps **out, int fd, const char *name,
+			 soswap_err *err);
+
+/* Call fn(arg, m) for each executable file-backed mapping of the process
+ * whose /proc/PID/maps is open on fd, through the PROCMAP_QUERY ioctl
+ * (Linux 6.11+).  m has ident_from_maps = 1; m->path (stripped of
+ * " (deleted)", valid during the call only) is set only when want_name.
+ * Returns 0 after the last one, fn's value when it returns non-zero (to
+ * stop), -ENOTTY when the kernel has no PROCMAP_QUERY, or -errno. */
+int soswap__vma_exec_each(int fd, int want_name,
+			  int (*fn)(void *arg, const struct soswap_mapping *m),
+			  void *arg);
+
+/* The file-backed mapping covering addr, or the next one above it
+ * (numbers only, no path): 0, -ENOENT when none, -ENOTTY without
+ * PROCMAP_QUERY. */
+int soswap__vma_file_at(int fd, uint64_t addr, struct soswap_mapping *m);
+
 /* Read a whole small /proc file into a NUL-terminated malloc'd buffer
  * (at most `max` bytes; *len gets the length).  Returns 0 or a negative
  * errno (-ENOENT and -ESRCH both mean "process gone"). */

@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,133 @@ static void test_read_gone(void **state)
 	assert_int_equal(soswap_maps_read(&m, 0, &err), -EINVAL);
 }
 
+/* A child that dlopens `lib` (NULL: nothing) and waits; returns its pid
+ * once the library is mapped. */
+static pid_t start_child(const char *lib)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(p[0]);
+		if (lib && !dlopen(lib, RTLD_NOW))
+			_exit(1);
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	char c;
+	assert_int_equal(read(p[0], &c, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	assert_non_null(in);
+	assert_non_null(out);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+/* who finds a child through libc, the same with and without the
+ * PROCMAP_QUERY prefilter, and never reports the scanner itself. */
+static void test_who_child(void **state)
+{
+	(void)state;
+	pid_t child = start_child(NULL);
+	const char *libc = "/lib/x86_64-linux-gnu/libc.so.6";
+	pid_t pids[2] = { child, getpid() };
+	for (int text = 0; text < 2; text++) {
+		struct soswap_scan_opts o = { .pids = pids, .npids = 2,
+					      .flags = text ? SOSWAP_SCAN_TEXT_ONLY : 0 };
+		soswap_scan *s;
+		soswap_err err = { 0 };
+		assert_int_equal(soswap_who(&s, &libc, 1, &o, &err), 0);
+		assert_int_equal(soswap_scan_groups(s), 1);
+		const struct soswap_lib_group *g = soswap_scan_group(s, 0);
+		assert_int_equal(g->count, 1);
+		const struct soswap_proc_map *p = soswap_scan_get(s, g->first);
+		assert_int_equal(p->pid, child);
+		assert_non_null(strstr(p->path, "libc.so.6"));
+		assert_true(p->base != 0);
+		assert_int_equal(p->flags, 0);
+		assert_int_equal(soswap_scan_scanned(s), 1);
+		soswap_scan_free(s);
+	}
+	stop_child(child);
+	soswap_scan *s;
+	soswap_err err = { 0 };
+	const char *missing = "/nonexistent/lib.so";
+	assert_int_equal(soswap_who(&s, &missing, 1, NULL, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, missing));
+	soswap_scan_free(NULL);
+}
+
+/* A library deleted, then one replaced by rename, under a child. */
+static void test_stale_child(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/soswap-stale-XXXXXX", lib[64], tmp[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(lib, sizeof(lib), "%s/libzcopy.so.1", dir);
+	snprintf(tmp, sizeof(tmp), "%s/new.so", dir);
+	copy_file("/lib/x86_64-linux-gnu/libz.so.1", lib);
+	pid_t child = start_child(lib);
+	struct stat old;
+	assert_int_equal(stat(lib, &old), 0);
+
+	for (int step = 0; step < 2; step++) {
+		if (step == 0) {
+			assert_int_equal(unlink(lib), 0);
+		} else {
+			copy_file("/lib/x86_64-linux-gnu/libz.so.1", tmp);
+			assert_int_equal(rename(tmp, lib), 0);
+		}
+		for (int text = 0; text < 2; text++) {
+			struct soswap_scan_opts o = { .pids = &child, .npids = 1,
+						      .flags = text ? SOSWAP_SCAN_TEXT_ONLY : 0 };
+			soswap_scan *s;
+			soswap_err err = { 0 };
+			assert_int_equal(soswap_stale(&s, dir, &o, &err), 0);
+			assert_int_equal(soswap_scan_groups(s), 1);
+			const struct soswap_lib_group *g = soswap_scan_group(s, 0);
+			assert_string_equal(g->path, lib);
+			assert_int_equal(g->kind, step ? SOSWAP_STALE_REPLACED : SOSWAP_STALE_DELETED);
+			assert_string_equal(soswap_stale_kind_name(g->kind), step ? "replaced" : "deleted");
+			if (step)
+				assert_string_equal(g->newer, lib);
+			else
+				assert_null(g->newer);
+			assert_int_equal(g->ino, old.st_ino);
+			assert_int_equal(g->count, 1);
+			assert_int_equal(soswap_scan_get(s, g->first)->pid, child);
+			soswap_scan_free(s);
+			/* a filter elsewhere finds nothing */
+			assert_int_equal(soswap_stale(&s, "/usr/lib/nothing-here", &o, &err), 0);
+			assert_int_equal(soswap_scan_groups(s), 0);
+			soswap_scan_free(s);
+		}
+	}
+	stop_child(child);
+	unlink(lib);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +405,8 @@ int main(void)
 		cmocka_unit_test(test_read_self),
 		cmocka_unit_test(test_read_deleted),
 		cmocka_unit_test(test_read_gone),
+		cmocka_unit_test(test_who_child),
+		cmocka_unit_test(test_stale_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
