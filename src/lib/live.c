@@ -419,6 +419,10 @@ static int do_switch(struct live *L, const char *journal, soswap_err *err)
 						L->mods.m[L->old_idx].name, L->target_path,
 						L->plan.w, L->plan.nw, &id, err)) < 0)
 		return r;
+	/* Signals that reached seized threads while soswap planned hold them
+	 * in ptrace stops: pass them on before pausing. */
+	if ((r = soswap__trace_pump(&L->t)) < 0)
+		return soswap__fail(err, r, "pid %d: no such process", (int)L->pid);
 	r = soswap__pause_write(&L->t, &L->plan, 0, L->timeout_ms,
 				L->migrate_fn ? call_migrate : NULL, &ma, &ps, err);
 	L->rep->st.retries = ps.retries;
