@@ -125,6 +125,7 @@ struct soswap__pause_stats {
 	uint64_t resume_ns;	/* first resume */
 	uint64_t resumed_ns;	/* last resume done */
 	unsigned retries, writes;
+	int wrote;		/* writing started: the journal is needed */
 };
 
 /* Stop every thread (t seized) until none has its PC or a stack word in

@@ -427,6 +427,11 @@ static int do_switch(struct live *L, const char *journal, soswap_err *err)
 				L->migrate_fn ? call_migrate : NULL, &ma, &ps, err);
 	L->rep->st.retries = ps.retries;
 	L->rep->st.writes = ps.writes;
+	if (r < 0 && !ps.wrote) {
+		/* nothing was written: the transaction is over */
+		soswap_err e2;
+		soswap__journal_mark(journal, "rollback", id, &e2);
+	}
 	if (r < 0)
 		return r;
 	L->rep->st.stop_ns = ps.stopped_ns - ps.first_ns;

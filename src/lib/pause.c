@@ -223,6 +223,7 @@ int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
 		soswap__trace_resume_all(t, &e2);
 		goto out;
 	}
+	ps->wrote = 1;
 	r = write_spans(t, p->w, sp, nsp, buf, back, err);
 	ps->writes = (unsigned)nsp;
 	ps->resume_ns = soswap__now_ns();

@@ -12,6 +12,9 @@ setup_file() {
 	$CC $so -DVERSION=1 -o "$B/v1/libcounter.so.1" "$L/counter.c"
 	$CC $so -DVERSION=2 -o "$B/v2/libcounter.so.1" "$L/counter.c"
 	$CC $so -DVERSION=2 -DDROP_COMPUTE -o "$B/bad/missing.so" "$L/counter.c"
+	$CC $so -DVERSION=2 -DTABLE_SIZE=8 -o "$B/bad/bigtable.so" "$L/counter.c"
+	$CC $so -DVERSION=2 -DTABLE_SIZE=8 -DMIGRATE=1 -o "$B/v2/migrate-ok.so" "$L/counter.c"
+	$CC $so -DVERSION=2 -DTABLE_SIZE=8 -DMIGRATE=2 -o "$B/v2/migrate-no.so" "$L/counter.c"
 	$CC -shared -fPIC -O1 -o "$B/lib/libuser.so" "$L/user.c" "$B/v1/libcounter.so.1"
 	local link=("$B/v1/libcounter.so.1" "$B/lib/libuser.so" -pthread -Wl,-rpath,"$B/v1:$B/lib")
 	# PIE with lazy binding; non-PIE with BIND_NOW and full RELRO
@@ -224,6 +227,28 @@ healthy() {
 	[[ "$output" == *"missing.so: lacks 1 symbol the target uses from OLD: counter_compute"* ]]
 	# refused before anything was loaded
 	! grep -q missing.so /proc/$TPID/maps || fail "refused NEW was loaded"
+	healthy
+}
+
+@test "live: a changed object is refused, unless NEW's soswap_migrate accepts it" {
+	start_target "$B/target-pie-lazy" 4
+	run "$SOSWAP" live --pid "$TPID" libcounter.so.1 "$B/bad/bigtable.so"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"object counter_table changed size or type (16 -> 32 bytes) and NEW exports no soswap_migrate hook"* ]]
+	run "$SOSWAP" live --pid "$TPID" libcounter.so.1 "$B/v2/migrate-no.so"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"soswap_migrate() returned 1: swap aborted, nothing changed"* ]]
+	sleep 0.2
+	[ "$(field v2)" = 0 ] || fail "v2 answered after an aborted swap"
+	healthy
+	# the aborted swap left nothing to roll back
+	run "$SOSWAP" live --rollback --pid "$TPID"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no swap left to roll back"* ]]
+	run "$SOSWAP" live --json --pid "$TPID" libcounter.so.1 "$B/v2/migrate-ok.so"
+	[ "$status" -eq 0 ] || fail "swap failed"
+	echo "$output" | jqe '.migrate_called == true and .data_migrated == 1'
+	wait_version 2 $ALL_KINDS
 	healthy
 }
 
