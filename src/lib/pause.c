@@ -141,8 +141,8 @@ static int stack_extents(pid_t pid, struct stack_ext **out, size_t *n,
 
 /* While threads are stopped, soswap must not be preempted by the ones
  * already resumed (on a machine with fewer cores than busy threads, the
- * last resumes would wait a time slice each): run the pause at real-time
- * priority when allowed, and go back afterwards. */
+ * last resumes would wait a time slice each): from the last stop to the
+ * last resume, run at real-time priority when allowed. */
 struct prio {
 	int policy, ok;
 	struct sched_param sp;
@@ -195,10 +195,13 @@ int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
 		}
 	}
 	uint64_t deadline = soswap__now_ns() + (uint64_t)timeout_ms * 1000000u;
-	prio_raise(&prio);
 	for (;;) {
+		/* Stopping polls (yield, short sleeps): at real-time priority
+		 * that would starve the very threads it waits for. */
+		prio_restore(&prio);
 		if ((r = soswap__trace_stop_all(t, &ps->first_ns, &ps->stopped_ns, err)) < 0)
 			goto out;
+		prio_raise(&prio);
 		size_t busy = SIZE_MAX;
 		for (size_t i = 0; p->nbusy && i < t->nthreads && busy == SIZE_MAX; i++)
 			if (!t->threads[i].gone &&
