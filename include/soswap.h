@@ -198,6 +198,143 @@ const char *soswap_sym_visibility_name(unsigned vis);
 /* ------------------------------------------------------------------ */
 /* (section owned by the deps work) */
 
+/* A resolver holds the loader's configuration (root directory, the
+ * LD_LIBRARY_PATH/LD_PRELOAD it sees, secure mode, the parsed
+ * /etc/ld.so.cache, the CPU's glibc-hwcaps levels) and a cache of parsed
+ * objects shared by every resolution it makes (each file is mapped and
+ * parsed once, keyed by device and inode).  A deptree is the result of
+ * resolving one object: every object the loader would load, in load
+ * order, each with where it came from.
+ *
+ * The rules are glibc 2.36's (elf/dl-load.c, dl-cache.c, dl-deps.c,
+ * rtld.c) on x86-64: see README "soswap deps".  Nothing is executed. */
+typedef struct soswap_resolver soswap_resolver;
+typedef struct soswap_deptree soswap_deptree;
+
+/* Where an object was found. */
+enum soswap_dep_source {
+	SOSWAP_DEP_ROOT = 0,		/* the object being resolved */
+	SOSWAP_DEP_DIRECT,		/* a name with '/' used as a path */
+	SOSWAP_DEP_RPATH,		/* DT_RPATH of the loader or its loaders */
+	SOSWAP_DEP_LD_LIBRARY_PATH,
+	SOSWAP_DEP_RUNPATH,		/* the loader's own DT_RUNPATH */
+	SOSWAP_DEP_LDCACHE,		/* /etc/ld.so.cache */
+	SOSWAP_DEP_SYSTEM,		/* built-in system directories */
+	SOSWAP_DEP_INTERP,		/* the program interpreter (ld.so) */
+	SOSWAP_DEP_NOT_FOUND,
+	SOSWAP_DEP_ERROR,		/* a candidate the loader refuses: corrupt ELF */
+};
+
+#define SOSWAP_DEP_NONE ((size_t)-1)
+
+/* One object of a deptree. */
+struct soswap_dep {
+	const char *name;	/* name first asked for (DT_NEEDED after $ORIGIN
+				   expansion, LD_PRELOAD entry, note soname);
+				   the path given for the root */
+	const char *path;	/* the file as the loader names it (not
+				   symlink-resolved), NULL when not found; inside
+				   the root directory when one is set */
+	enum soswap_dep_source source;
+	const char *search_dir;	/* the search directory it was found in
+				   (RPATH/RUNPATH/LD_LIBRARY_PATH/system), or NULL */
+	const char *rpath_owner;	/* for SOSWAP_DEP_RPATH: path of the object
+				   whose DT_RPATH matched */
+	size_t loader;		/* index of the object that loaded it first, or
+				   SOSWAP_DEP_NONE for the root and the interpreter */
+	unsigned depth;		/* 0 for the root, 1 for its DT_NEEDED... */
+	int preload;		/* from LD_PRELOAD or /etc/ld.so.preload */
+	int optional;		/* from a .note.dlopen (SOSWAP_RESOLVE_DLOPEN) */
+	const char *dlopen_priority;	/* "required", "recommended", "suggested" */
+	const char *dlopen_feature;	/* the note's "feature", or NULL */
+	const char *detail;	/* why not found / the loader's error, or NULL */
+};
+
+/* One candidate the search tried (SOSWAP_RESOLVE_TRACE). */
+struct soswap_dep_try {
+	size_t requester;	/* object whose dependency was being looked up */
+	const char *name;	/* the name being looked up */
+	enum soswap_dep_source source;	/* which search step */
+	const char *path;	/* the candidate, or NULL for a whole step */
+	const char *outcome;	/* "found", "no such file", "wrong ELF class
+				   (ELFCLASS32)", "already loaded", ... */
+	int chosen;		/* this candidate was used */
+};
+
+enum soswap_secure_mode {
+	SOSWAP_SECURE_AUTO = 0,	/* decide from the file as exec would: setuid/
+				   setgid/file capabilities against the
+				   invoking user's real uid/gid */
+	SOSWAP_SECURE_ON,	/* force AT_SECURE (like ldd can't) */
+	SOSWAP_SECURE_OFF,
+};
+
+/* Flags of soswap_resolve(). */
+#define SOSWAP_RESOLVE_TRACE	0x1	/* record every candidate tried */
+#define SOSWAP_RESOLVE_DLOPEN	0x2	/* also resolve .note.dlopen sonames */
+#define SOSWAP_RESOLVE_NO_PRELOAD_FILE 0x4 /* ignore /etc/ld.so.preload */
+
+/* Create a resolver for this machine.  LD_LIBRARY_PATH and LD_PRELOAD are
+ * taken from the caller's environment; override them with
+ * soswap_resolver_setenv().  Returns 0 or -ENOMEM. */
+int soswap_resolver_new(soswap_resolver **out, soswap_err *err);
+void soswap_resolver_free(soswap_resolver *r);
+
+/* Resolve inside DIR as if it were / (a sysroot or unpacked container
+ * image): the cache, default directories, preload file, interpreter and
+ * every path are looked up inside it, symlinks included (openat2
+ * RESOLVE_IN_ROOT).  -ENOTDIR/-ENOENT if DIR is not a directory. */
+int soswap_resolver_set_root(soswap_resolver *r, const char *dir,
+			     soswap_err *err);
+/* Set (value non-NULL) or unset an environment variable the loader reads:
+ * LD_LIBRARY_PATH or LD_PRELOAD (others give -EINVAL). */
+int soswap_resolver_setenv(soswap_resolver *r, const char *name,
+			   const char *value, soswap_err *err);
+void soswap_resolver_set_secure(soswap_resolver *r, enum soswap_secure_mode m);
+/* Invoking user for SOSWAP_SECURE_AUTO (default: getuid()/getgid()). */
+void soswap_resolver_set_user(soswap_resolver *r, uid_t uid, gid_t gid);
+
+/* Resolve the dependency tree of the ELF file PATH (an executable or a
+ * shared object; for executables $ORIGIN is the directory of the file
+ * after following symlinks, as a real exec has it).  Missing libraries are
+ * not an error: they appear as SOSWAP_DEP_NOT_FOUND entries.  Returns 0,
+ * or -ENOENT/-EACCES/-ENOEXEC ("not a dynamic executable", not x86-64 ELF,
+ * corrupt) with a message.  The tree borrows parsed objects from R: free
+ * it before R. */
+int soswap_resolve(soswap_resolver *r, const char *path, unsigned flags,
+		   soswap_deptree **out, soswap_err *err);
+void soswap_deptree_free(soswap_deptree *t);
+
+/* Objects in load order (the order ldd prints); index 0 is the root. */
+size_t soswap_deptree_count(const soswap_deptree *t);
+const struct soswap_dep *soswap_deptree_get(const soswap_deptree *t, size_t i);
+/* Dependencies of object I in DT_NEEDED order (then .note.dlopen ones):
+ * indices into the tree; SOSWAP_DEP_NONE when the entry was dropped (an
+ * empty $ORIGIN expansion). */
+size_t soswap_deptree_needed_count(const soswap_deptree *t, size_t i);
+size_t soswap_deptree_needed(const soswap_deptree *t, size_t i, size_t k);
+/* The parsed object behind entry I (NULL when not found); owned by the
+ * resolver. */
+soswap_elf *soswap_deptree_elf(const soswap_deptree *t, size_t i);
+/* Number of missing or refused objects. */
+size_t soswap_deptree_missing(const soswap_deptree *t);
+/* Whether resolution ran in secure mode (AT_SECURE), and why
+ * ("setuid root", "file capabilities", "forced"...; NULL when not). */
+const char *soswap_deptree_secure(const soswap_deptree *t);
+/* Interpreter path used (PT_INTERP, or the default loader for libraries). */
+const char *soswap_deptree_interp(const soswap_deptree *t);
+/* Candidates tried (only with SOSWAP_RESOLVE_TRACE). */
+size_t soswap_deptree_tries_count(const soswap_deptree *t);
+const struct soswap_dep_try *soswap_deptree_try(const soswap_deptree *t,
+						size_t i);
+/* Warnings the loader would print and go on (preload failures). */
+size_t soswap_deptree_warnings_count(const soswap_deptree *t);
+const char *soswap_deptree_warning(const soswap_deptree *t, size_t i);
+
+/* Short name of a source: "root", "direct", "rpath", "LD_LIBRARY_PATH",
+ * "runpath", "ld.so.cache", "system", "interpreter", "not found", "error". */
+const char *soswap_dep_source_name(enum soswap_dep_source s);
+
 /* ------------------------------------------------------------------ */
 /* Naming, ABI diff and install (src/lib/naming.c, abidiff.c, install.c)*/
 /* ------------------------------------------------------------------ */

@@ -57,4 +57,9 @@ struct soswap_elf {
 /* String at `off` in the dynamic string table, or NULL if out of range. */
 const char *soswap__elf_str(const soswap_elf *elf, uint64_t off);
 
+/* soswap_elf_open() on an already open descriptor (not closed; the
+ * mapping outlives it); `path` names the file in messages. */
+int soswap__elf_open_fd(soswap_elf **out, int fd, const char *path,
+			soswap_err *err);
+
 #endif

@@ -370,32 +370,30 @@ int soswap_elf_open(soswap_elf **out, const char *path, soswap_err *err)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return soswap__fail_errno(err, -errno, "%s", path);
+	int r = soswap__elf_open_fd(out, fd, path, err);
+	close(fd);
+	return r;
+}
+
+int soswap__elf_open_fd(soswap_elf **out, int fd, const char *path,
+			soswap_err *err)
+{
+	*out = NULL;
 	struct stat st;
 	int r;
-	if (fstat(fd, &st) < 0) {
-		r = soswap__fail_errno(err, -errno, "%s", path);
-		close(fd);
-		return r;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0)
+		return soswap__fail_errno(err, -errno, "%s", path);
+	if (S_ISDIR(st.st_mode))
 		return soswap__fail(err, -EISDIR, "%s: is a directory", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	if (!S_ISREG(st.st_mode))
 		return soswap__fail(err, -EINVAL,
 				    "%s: not a regular file", path);
-	}
-	if (st.st_size == 0) {
-		close(fd);
+	if (st.st_size == 0)
 		return soswap__fail(err, -ENOEXEC,
 				    "%s: not an ELF file (empty)", path);
-	}
 	soswap_elf *elf = elf_new(path);
-	if (!elf) {
-		close(fd);
+	if (!elf)
 		return soswap__fail(err, -ENOMEM, "%s: out of memory", path);
-	}
 	elf->size = (size_t)st.st_size;
 	elf->dev = st.st_dev;
 	elf->ino = st.st_ino;
@@ -403,7 +401,6 @@ int soswap_elf_open(soswap_elf **out, const char *path, soswap_err *err)
 	 * copy-on-write keeps the file itself untouched. */
 	void *m = mmap(NULL, elf->size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		       fd, 0);
-	close(fd);
 	if (m == MAP_FAILED) {
 		r = soswap__fail_errno(err, -errno, "%s: mmap", path);
 		soswap_elf_close(elf);
