@@ -24,6 +24,17 @@ maps)
 		'7f0000000000-7f0000001000 rw-s 00000000 00:01 2049 /memfd:jit (deleted)' \
 		'3000-4000 rw-p 00000000 00:00 0 ' \
 		'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]' > "$dir/hostile.maps"
+ldcache)
+	cp /etc/ld.so.cache "$dir/real.cache"
+	# A small cache with glibc-hwcaps entries, written by ldconfig itself.
+	w=$(mktemp -d)
+	mkdir -p "$w/lib/glibc-hwcaps/x86-64-v2" "$w/lib/glibc-hwcaps/x86-64-v3"
+	$cc -shared -fPIC -o "$w/lib/libplain.so.1" "$fix/info/libplain.c" -Wl,-soname,libplain.so.1
+	cp "$w/lib/libplain.so.1" "$w/lib/glibc-hwcaps/x86-64-v2/"
+	cp "$w/lib/libplain.so.1" "$w/lib/glibc-hwcaps/x86-64-v3/"
+	echo "$w/lib" > "$w/ld.so.conf"
+	ldconfig -C "$dir/small.cache" -f "$w/ld.so.conf"
+	rm -rf "$w"
 	;;
 journal)
 	printf 'soswap-journal 1 42 123456\nbegin 1\nold /lib/libcounter.so.1\nnew /run/soswap/lib/0123-libcounter.so\nw 7f0011223344 f30f1efa55 e9fbffffff\nw 404018 1010400000000000 2010700000000000\nready 1\ncommit 1\nbegin 2\nw 7f0011223344 e9fbffffff f30f1efa55\nready 2\nrollback 2\n' > "$dir/two-txns"

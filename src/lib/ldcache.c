@@ -83,10 +83,9 @@ static int parse_extensions(struct soswap__ldcache *c, uint32_t ext_off)
 		if (!soswap__in_bounds(off, size, c->size))
 			return 0;
 		if (tag == 0 && size > 0) {
-			const unsigned char *g = c->map + off;
-			size_t n = strnlen((const char *)g, size);
-			/* Not NUL-terminated in the file: keep it only if it is. */
-			c->generator = n < size ? (const char *)g : NULL;
+			/* ldconfig writes it without a terminating NUL. */
+			free(c->generator);
+			c->generator = strndup((const char *)c->map + off, size > 4096 ? 4096 : size);
 		} else if (tag == 1) {
 			hw = c->map + off;
 			hwsize = size;
@@ -203,6 +202,7 @@ void soswap__ldcache_free(struct soswap__ldcache *c)
 		free(c->map);
 	free(c->entries);
 	free(c->subdirs);
+	free(c->generator);
 	free(c);
 }
 

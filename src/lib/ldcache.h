@@ -54,7 +54,7 @@ struct soswap__ldcache {
 	struct soswap__ldcache_entry *entries;	/* in file order */
 	size_t nentries;
 	size_t entry_size;	/* 12 (old) or 24 (new): glibc's search differs */
-	const char *generator;	/* extension 0, or NULL */
+	char *generator;	/* extension 0 (malloc'd copy), or NULL */
 	const char **subdirs;	/* extension 1: glibc-hwcaps names */
 	size_t nsubdirs;
 };

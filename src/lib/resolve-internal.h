@@ -25,6 +25,17 @@ struct rs_dir {
 	signed char *status;	/* one per capability subdirectory */
 };
 
+/* What the loader concluded about a candidate path. */
+struct rs_cand {
+	char *path;
+	uint32_t hash;
+	int verdict;		/* enum verdict of resolve.c */
+	int err;		/* errno of a failed open */
+	const char *why;	/* static text */
+	mode_t mode;
+	size_t parsed;		/* index into parsed[] when accepted */
+};
+
 struct soswap_resolver {
 	char *root;		/* NULL, or the root directory (no trailing '/') */
 	int rootfd;		/* -1 without a root */
@@ -44,6 +55,10 @@ struct soswap_resolver {
 	size_t nparsed, capparsed;
 	struct rs_dir *dirs;
 	size_t ndirs, capdirs;
+	struct rs_cand *cands;	/* verdicts by path, hashed */
+	size_t ncands, capcands;
+	size_t *htab;		/* open addressing: index + 1, 0 empty */
+	size_t hcap;
 };
 
 /* File access relative to the resolver's root (or the real /). */

@@ -55,7 +55,8 @@ struct obj {
 	char **names;		/* l_libname: every name it was asked by */
 	size_t nnames;
 	char *path;		/* l_name */
-	char *origin;		/* $ORIGIN, NULL when unknown */
+	char *origin;		/* $ORIGIN, NULL when unknown; computed on use */
+	int origin_done;
 	char *search_dir, *detail;
 	soswap_elf *elf;
 	dev_t dev;
@@ -185,6 +186,10 @@ void soswap_resolver_free(soswap_resolver *r)
 	free(r->caps);
 	soswap__ldcache_free(r->cache);
 	free(r->cache_error);
+	for (size_t i = 0; i < r->ncands; i++)
+		free(r->cands[i].path);
+	free(r->cands);
+	free(r->htab);
 	for (size_t i = 0; i < r->nparsed; i++) {
 		soswap_elf_close(r->parsed[i].elf);
 		free(r->parsed[i].error);
@@ -451,11 +456,14 @@ static int trusted_path(const char *path)
 
 /* Expand the tokens of IN for object O; "" when a token has no value (the
  * loader then drops the element); NULL on ENOMEM. */
-static char *dst_expand(struct rs *s, const struct obj *o, const char *in)
+static const char *obj_origin(struct rs *s, struct obj *o);
+
+static char *dst_expand(struct rs *s, struct obj *o, const char *in)
 {
 	size_t cnt = dst_count(in);
 	if (cnt == 0)
 		return strdup(in);
+	obj_origin(s, o);
 	size_t rl = o->origin ? strlen(o->origin) : 0;
 	if (rl < strlen(DST_LIB))
 		rl = strlen(DST_LIB);
@@ -530,7 +538,7 @@ static size_t dir_index(soswap_resolver *r, const char *name, size_t len)
 
 /* Split LIST at any of SEPS as the loader does (empty elements mean the
  * current directory; elements empty after expansion are dropped). */
-static void decompose(struct rs *s, const struct obj *o, const char *list,
+static void decompose(struct rs *s, struct obj *o, const char *list,
 		      const char *seps, struct dirlist *dl)
 {
 	dl->state = -1;
@@ -678,7 +686,7 @@ static enum verdict check_header(int fd, const char **why)
 }
 
 struct found {
-	int fd;
+	size_t parsed;		/* resolver's parsed-object index of the hit */
 	char *path;
 	enum soswap_dep_source src;
 	const char *dir;	/* search dir name, for display */
@@ -688,44 +696,126 @@ struct found {
 	int err;		/* errno of the last attempt (open_path's rule) */
 };
 
-/* open_verify(): V_OK with f->fd set, V_SKIP (other class/machine, or
- * open failed with f->err), or V_FATAL with f->fatal. */
+static uint32_t hash_str(const char *p)
+{
+	uint32_t h = 2166136261u;
+	while (*p)
+		h = (h ^ (unsigned char)*p++) * 16777619u;
+	return h;
+}
+
+/* Index candidate IDX in the hash table, growing it as needed. */
+static int cand_insert(soswap_resolver *r, size_t idx)
+{
+	if ((idx + 1) * 2 > r->hcap) {
+		size_t ncap = r->hcap ? r->hcap * 2 : 1024;
+		size_t *h = calloc(ncap, sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		for (size_t i = 0; i < idx; i++) {
+			size_t k = r->cands[i].hash & (ncap - 1);
+			while (h[k])
+				k = (k + 1) & (ncap - 1);
+			h[k] = i + 1;
+		}
+		free(r->htab);
+		r->htab = h;
+		r->hcap = ncap;
+	}
+	size_t k = r->cands[idx].hash & (r->hcap - 1);
+	while (r->htab[k])
+		k = (k + 1) & (r->hcap - 1);
+	r->htab[k] = idx + 1;
+	return 0;
+}
+
+/* The loader's verdict on the file at PATH (open_verify), learnt once per
+ * resolver: the file system is taken as unchanging during a run.  NULL on
+ * ENOMEM. */
+static const struct rs_cand *verify(soswap_resolver *r, const char *path)
+{
+	uint32_t h = hash_str(path);
+	if (r->hcap)
+		for (size_t k = h & (r->hcap - 1); r->htab[k]; k = (k + 1) & (r->hcap - 1)) {
+			struct rs_cand *c = &r->cands[r->htab[k] - 1];
+			if (c->hash == h && strcmp(c->path, path) == 0)
+				return c;
+		}
+	if (soswap__grow((void **)&r->cands, &r->capcands, r->ncands + 1, sizeof(*r->cands)) < 0)
+		return NULL;
+	struct rs_cand *c = &r->cands[r->ncands];
+	memset(c, 0, sizeof(*c));
+	c->hash = h;
+	c->parsed = SOSWAP_DEP_NONE;
+	if (!(c->path = strdup(path)))
+		return NULL;
+	int fd = soswap__rs_open(r, path, O_RDONLY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0) {
+		c->verdict = V_SKIP;
+		c->err = errno;
+		c->why = errno == ENOENT ? "no such file" : strerror(errno);
+	} else if (fstat(fd, &st) < 0) {
+		c->verdict = V_FATAL;
+		c->why = "cannot stat shared object";
+	} else {
+		c->mode = st.st_mode;
+		if (S_ISDIR(st.st_mode)) {
+			c->verdict = V_FATAL;
+			c->why = "cannot read file data: Is a directory";
+		} else {
+			c->verdict = check_header(fd, &c->why);
+		}
+		if (c->verdict == V_SKIP)
+			c->err = ENOENT;
+		if (c->verdict == V_OK) {
+			struct rs_parsed *p = parsed_for_fd(r, fd, path, &st);
+			if (!p) {
+				close(fd);
+				free(c->path);
+				return NULL;
+			}
+			c->parsed = (size_t)(p - r->parsed);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (cand_insert(r, r->ncands) < 0) {
+		free(c->path);
+		return NULL;
+	}
+	r->ncands++;
+	return c;
+}
+
+/* open_verify() as seen by one search: V_OK with f->parsed set, V_SKIP
+ * (other class/machine, or open failed with f->err), or V_FATAL with
+ * f->fatal. */
 static enum verdict try_file(struct rs *s, const char *path, enum soswap_dep_source src,
 			     struct found *f, int secure_preload)
 {
-	int fd = soswap__rs_open(s->r, path, O_RDONLY | O_NONBLOCK);
-	if (fd < 0) {
-		f->err = errno;
-		add_try(s, src, path, errno == ENOENT ? "no such file" : strerror(errno), 0);
+	const struct rs_cand *c = verify(s->r, path);
+	if (!c) {
+		f->err = ENOMEM;
 		return V_SKIP;
 	}
-	const char *why = NULL;
-	struct stat st;
-	enum verdict v;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		why = "cannot read file data: Is a directory";
-		v = V_FATAL;
-	} else {
-		v = check_header(fd, &why);
-	}
-	if (v == V_OK && secure_preload && s->secure && !(st.st_mode & S_ISUID)) {
+	enum verdict v = c->verdict;
+	const char *why = c->why;
+	if (v == V_OK && secure_preload && s->secure && !(c->mode & S_ISUID)) {
 		/* Secure mode preloads from search paths must be setuid. */
 		v = V_SKIP;
 		why = "not setuid (secure-mode preload)";
 	}
 	if (v != V_OK) {
-		close(fd);
 		add_try(s, src, path, why, 0);
-		if (v == V_SKIP) {
-			f->err = ENOENT;
-			if (why && strstr(why, "class"))
-				f->other_class = 1;
-		} else {
+		f->err = c->err ? c->err : ENOENT;
+		if (v == V_SKIP && why && strstr(why, "class"))
+			f->other_class = 1;
+		if (v == V_FATAL)
 			f->fatal = fmt("%s: %s", path, why);
-		}
 		return v;
 	}
-	f->fd = fd;
+	f->parsed = c->parsed;
 	return V_OK;
 }
 
@@ -902,8 +992,29 @@ static char *origin_of(const char *realname)
 	return abs;
 }
 
-static void fill_found(struct rs *s, size_t idx, struct found *f, struct rs_parsed *p)
+/* l_origin: the directory of the file as the loader named it; for a
+ * program started by exec, of the file after symlinks (the kernel's
+ * /proc/self/exe), since the loader asks the kernel. */
+static const char *obj_origin(struct rs *s, struct obj *o)
 {
+	if (o->origin_done)
+		return o->origin;
+	o->origin_done = 1;
+	if (!o->path)
+		return NULL;
+	if (o->pub.source == SOSWAP_DEP_ROOT && o->elf && soswap_elf_interp(o->elf)) {
+		char *real = soswap__rs_realpath(s->r, o->path);
+		o->origin = real ? origin_of(real) : NULL;
+		free(real);
+	} else {
+		o->origin = origin_of(o->path);
+	}
+	return o->origin;
+}
+
+static void fill_found(struct rs *s, size_t idx, struct found *f)
+{
+	struct rs_parsed *p = &s->r->parsed[f->parsed];
 	struct obj *o = &s->t->objs[idx];
 	o->path = f->path;
 	f->path = NULL;
@@ -913,7 +1024,6 @@ static void fill_found(struct rs *s, size_t idx, struct found *f, struct rs_pars
 		struct obj *ow = &s->t->objs[f->rpath_owner];
 		o->pub.rpath_owner = ow->path ? ow->path : ow->names[0];
 	}
-	o->origin = origin_of(o->path);
 	o->elf = p ? p->elf : NULL;
 	if (p) {
 		o->dev = p->dev;
@@ -947,7 +1057,7 @@ static size_t map_object(struct rs *s, size_t loader, const char *name, int secu
 			}
 			return i;
 		}
-	struct found f = { .fd = -1, .rpath_owner = SOSWAP_DEP_NONE };
+	struct found f = { .parsed = SOSWAP_DEP_NONE, .rpath_owner = SOSWAP_DEP_NONE };
 	enum verdict v;
 	if (!strchr(name, '/')) {
 		v = search(s, loader, name, secure_preload, &f);
@@ -966,27 +1076,23 @@ static size_t map_object(struct rs *s, size_t loader, const char *name, int secu
 		}
 	}
 	if (v == V_OK) {
-		struct stat st;
-		if (fstat(f.fd, &st) == 0)
-			for (size_t i = 0; i < t->nobjs; i++) {
-				struct obj *o = &t->objs[i];
-				if (o->has_id && !o->faked && o->dev == st.st_dev && o->ino == st.st_ino) {
-					add_name(o, name);
-					add_try(s, f.src, f.path, "same file as an object already loaded", 1);
-					close(f.fd);
-					free(f.path);
-					return i;
-				}
+		struct rs_parsed *p = &s->r->parsed[f.parsed];
+		for (size_t i = 0; i < t->nobjs; i++) {
+			struct obj *o = &t->objs[i];
+			if (o->has_id && !o->faked && o->dev == p->dev && o->ino == p->ino) {
+				add_name(o, name);
+				add_try(s, f.src, f.path, "same file as an object already loaded", 1);
+				free(f.path);
+				return i;
 			}
+		}
 		add_try(s, f.src, f.path, "found", 1);
-		struct rs_parsed *p = parsed_for_fd(s->r, f.fd, f.path, &st);
-		close(f.fd);
 		size_t idx = new_obj(t, name, loader);
 		if (idx == SOSWAP_DEP_NONE) {
 			free(f.path);
 			return idx;
 		}
-		fill_found(s, idx, &f, p);
+		fill_found(s, idx, &f);
 		*is_new = 1;
 		push_order(t, idx);
 		return idx;
@@ -1143,20 +1249,26 @@ static const char *secure_reason(struct rs *s, const char *path, char **buf)
 	if (r->secure == SOSWAP_SECURE_OFF)
 		return NULL;
 	struct stat st;
+	if (soswap__rs_stat(r, path, &st) < 0)
+		return NULL;
+	int setid = ((st.st_mode & S_ISUID) && st.st_uid != r->uid) ||
+		    ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != r->gid);
+	/* root gets every capability anyway: file capabilities change
+	 * nothing for it. */
+	if (!setid && r->uid == 0)
+		return NULL;
 	int fd = soswap__rs_open(r, path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
+	/* A nosuid mount ignores set-id bits and file capabilities. */
 	struct statvfs vfs;
-	int nosuid = fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
 	const char *why = NULL;
-	if (fstat(fd, &st) == 0 && !nosuid) {
+	if (fstatvfs(fd, &vfs) == 0 && !(vfs.f_flag & ST_NOSUID)) {
 		if ((st.st_mode & S_ISUID) && st.st_uid != r->uid)
 			why = *buf = fmt("setuid to uid %u", (unsigned)st.st_uid);
-		else if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) &&
-			 st.st_gid != r->gid)
+		else if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != r->gid)
 			why = *buf = fmt("setgid to gid %u", (unsigned)st.st_gid);
-		else if (r->uid != 0 &&
-			 fgetxattr(fd, "security.capability", NULL, 0) > 0)
+		else if (r->uid != 0 && fgetxattr(fd, "security.capability", NULL, 0) > 0)
 			why = "file capabilities";
 	}
 	close(fd);
@@ -1304,14 +1416,6 @@ static int open_root(struct rs *s, const char *path, soswap_err *err)
 	 * soname; it has no file identity either. */
 	free(o->names[0]);
 	o->nnames = 0;
-	if (soswap_elf_interp(e)) {
-		/* exec: $ORIGIN is the directory of the resolved file. */
-		char *real = soswap__rs_realpath(s->r, path);
-		o->origin = real ? origin_of(real) : NULL;
-		free(real);
-	} else {
-		o->origin = origin_of(path);
-	}
 	s->main = idx;
 	return push_order(t, idx) < 0 ? soswap__fail(err, -ENOMEM, "out of memory") : 0;
 }
@@ -1330,20 +1434,17 @@ static void add_interp(struct rs *s)
 	struct obj *o = &t->objs[idx];
 	o->path = strdup(ip);
 	o->pub.source = SOSWAP_DEP_INTERP;
-	int fd = soswap__rs_open(s->r, ip, O_RDONLY | O_NONBLOCK);
-	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0) {
-		struct rs_parsed *p = parsed_for_fd(s->r, fd, ip, &st);
-		o->elf = p ? p->elf : NULL;
+	const struct rs_cand *c = verify(s->r, ip);
+	if (c && c->verdict == V_OK) {
+		o->elf = s->r->parsed[c->parsed].elf;
 		if (o->elf && soswap_elf_soname(o->elf))
 			add_name(o, soswap_elf_soname(o->elf));
 	} else {
-		o->detail = fmt("%s: %s", ip, strerror(errno));
+		/* exec fails: the kernel cannot start the interpreter. */
+		o->detail = fmt("%s: %s", ip, c ? c->why : "out of memory");
 		o->pub.source = SOSWAP_DEP_ERROR;
 		t->missing++;
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 /* Public indices are load-order positions; objs[] indices are internal. */
@@ -1399,6 +1500,8 @@ int soswap_resolve(soswap_resolver *r, const char *path, unsigned flags,
 	}
 	if (t->interp != SOSWAP_DEP_NONE && !t->interp_placed)
 		push_order(t, t->interp);
+	if (r->cache_error)
+		add_warning(t, fmt("%s: the loader ignores it", r->cache_error));
 	publish(t);
 	*out = t;
 	return 0;
