@@ -24,6 +24,7 @@ maps)
 		'7f0000000000-7f0000001000 rw-s 00000000 00:01 2049 /memfd:jit (deleted)' \
 		'3000-4000 rw-p 00000000 00:00 0 ' \
 		'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0  [vsyscall]' > "$dir/hostile.maps"
+	;;
 ldcache)
 	cp /etc/ld.so.cache "$dir/real.cache"
 	# A small cache with glibc-hwcaps entries, written by ldconfig itself.
