@@ -29,16 +29,20 @@ norm() {
 		grep -v -e '^linux-vdso\.so' -e '^/lib64/ld-linux-x86-64\.so\.2$' -e '^$' | sort -u
 }
 
-# ldd, two at a time; a file ldd cannot handle is left out.
+# ldd, two at a time, each file's result in its own file (no interleaving);
+# a file ldd cannot handle is left out.
 ldd_one() {
-	local f=$1 out
+	local f=$1 out res
 	out=$(timeout 20 ldd "$f" 2>/dev/null) || exit 0
 	case $out in *"not a dynamic executable"*|*"statically linked"*) exit 0 ;; esac
-	printf '%s\n' "$out" | norm | sed "s|^|$f\t|"
-	printf '%s\t@checked\n' "$f"
+	res=$(mktemp -p "$LDD_OUT")
+	{ printf '%s\n' "$out" | norm | sed "s|^|$f\t|"; printf '%s\t@checked\n' "$f"; } > "$res"
 }
 export -f ldd_one norm
-xargs -a "$tmp/files" -d '\n' -P 2 -n 1 bash -c 'ldd_one "$0"' > "$tmp/ldd.raw"
+export LDD_OUT="$tmp/ldd.d"
+mkdir -p "$LDD_OUT"
+xargs -a "$tmp/files" -d '\n' -P 2 -n 1 bash -c 'ldd_one "$0"'
+find "$LDD_OUT" -type f -exec cat {} + > "$tmp/ldd.raw"
 grep -P '\t@checked$' "$tmp/ldd.raw" | cut -f1 | sort -u > "$tmp/checked"
 grep -vP '\t@checked$' "$tmp/ldd.raw" | sort -u > "$tmp/ldd"
 
