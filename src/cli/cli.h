@@ -74,6 +74,12 @@ void cli_progress(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_progress_done(const struct cli_ctx *ctx);
 
+/* ABI verdicts as printed by diff and install: "same", "compatible",
+ * "incompatible"; and the JSON array of a diff's changes (doc/json.md). */
+struct soswap_json;
+const char *cli_abi_verdict_name(enum soswap_abi_verdict v);
+void cli_json_abi_changes(struct soswap_json *j, const soswap_abidiff *d);
+
 /* Subcommands: one file each, src/cli/cmd-NAME.c. */
 int cmd_info(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_deps(int argc, char **argv, struct cli_ctx *ctx);

@@ -16,12 +16,6 @@ enum {
 	DIFF_EXIT_USAGE = 3,
 };
 
-static const char *verdict_name(enum soswap_abi_verdict v)
-{
-	return v == SOSWAP_ABI_INCOMPATIBLE ? "incompatible" :
-	       v == SOSWAP_ABI_COMPATIBLE ? "compatible" : "same";
-}
-
 static void print_json(const soswap_abidiff *d, const char *old_path,
 		       const char *new_path)
 {
@@ -30,23 +24,13 @@ static void print_json(const soswap_abidiff *d, const char *old_path,
 	soswap_json_obj_begin(&j);
 	soswap_json_kstr(&j, "old", old_path);
 	soswap_json_kstr(&j, "new", new_path);
-	soswap_json_kstr(&j, "verdict", verdict_name(soswap_abidiff_verdict(d)));
+	soswap_json_kstr(&j, "verdict", cli_abi_verdict_name(soswap_abidiff_verdict(d)));
 	soswap_json_kint(&j, "exit_status", soswap_abidiff_verdict(d));
 	soswap_json_kbool(&j, "dwarf", soswap_abidiff_used_dwarf(d));
 	soswap_json_kstr(&j, "old_debug_file", soswap_abidiff_debug_file(d, 0));
 	soswap_json_kstr(&j, "new_debug_file", soswap_abidiff_debug_file(d, 1));
 	soswap_json_key(&j, "changes");
-	soswap_json_arr_begin(&j);
-	for (size_t i = 0; i < soswap_abidiff_count(d); i++) {
-		const struct soswap_abi_change *c = soswap_abidiff_change(d, i);
-		soswap_json_obj_begin(&j);
-		soswap_json_kstr(&j, "kind", c->kind);
-		soswap_json_kbool(&j, "incompatible", c->incompatible);
-		soswap_json_kstr(&j, "symbol", c->symbol);
-		soswap_json_kstr(&j, "detail", c->detail);
-		soswap_json_obj_end(&j);
-	}
-	soswap_json_arr_end(&j);
+	cli_json_abi_changes(&j, d);
 	soswap_json_obj_end(&j);
 	soswap_json_finish(&j);
 }

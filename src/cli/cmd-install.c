@@ -8,12 +8,6 @@
 #include "cli.h"
 #include "json.h"
 
-static const char *verdict_name(enum soswap_abi_verdict v)
-{
-	return v == SOSWAP_ABI_SAME ? "same" : v == SOSWAP_ABI_COMPATIBLE ? "compatible"
-								      : "incompatible";
-}
-
 /* The processes still mapping the version just replaced: by identity of
  * the previous real name (symlink layout), or as a replaced file under the
  * soname's path (file layout: the old inode has no name any more).  NULL
@@ -91,19 +85,9 @@ static void print_json(const soswap_install *h, const char *new_path, const sosw
 	soswap_json_key(&j, "abi");
 	if (in->abi_checked && d) {
 		soswap_json_obj_begin(&j);
-		soswap_json_kstr(&j, "verdict", verdict_name(in->abi));
+		soswap_json_kstr(&j, "verdict", cli_abi_verdict_name(in->abi));
 		soswap_json_key(&j, "changes");
-		soswap_json_arr_begin(&j);
-		for (size_t i = 0; i < soswap_abidiff_count(d); i++) {
-			const struct soswap_abi_change *c = soswap_abidiff_change(d, i);
-			soswap_json_obj_begin(&j);
-			soswap_json_kstr(&j, "kind", c->kind);
-			soswap_json_kstr(&j, "symbol", c->symbol);
-			soswap_json_kbool(&j, "incompatible", c->incompatible);
-			soswap_json_kstr(&j, "detail", c->detail);
-			soswap_json_obj_end(&j);
-		}
-		soswap_json_arr_end(&j);
+		cli_json_abi_changes(&j, d);
 		soswap_json_obj_end(&j);
 	} else {
 		soswap_json_null(&j);
@@ -138,7 +122,7 @@ static void print_text(const struct cli_ctx *ctx, const soswap_install *h,
 		size_t n = soswap_abidiff_count(d);
 		printf("  ABI against %s: %s%s%s (%zu change%s)\n", in->previous,
 		       in->abi == SOSWAP_ABI_INCOMPATIBLE ? cli_red(ctx) : cli_green(ctx),
-		       verdict_name(in->abi), cli_reset(ctx), n, n == 1 ? "" : "s");
+		       cli_abi_verdict_name(in->abi), cli_reset(ctx), n, n == 1 ? "" : "s");
 		/* Incompatible changes first; at most 10 lines (--json has all). */
 		size_t shown = 0;
 		for (int pass = 1; pass >= 0; pass--)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "json.h"
 
 static void vmsg(const struct cli_ctx *ctx, const char *fmt, va_list ap)
 {
@@ -102,4 +103,25 @@ void cli_progress_done(const struct cli_ctx *ctx)
 		fflush(stderr);
 		progress_shown = 0;
 	}
+}
+
+const char *cli_abi_verdict_name(enum soswap_abi_verdict v)
+{
+	return v == SOSWAP_ABI_INCOMPATIBLE ? "incompatible" :
+	       v == SOSWAP_ABI_COMPATIBLE ? "compatible" : "same";
+}
+
+void cli_json_abi_changes(struct soswap_json *j, const soswap_abidiff *d)
+{
+	soswap_json_arr_begin(j);
+	for (size_t i = 0; i < soswap_abidiff_count(d); i++) {
+		const struct soswap_abi_change *c = soswap_abidiff_change(d, i);
+		soswap_json_obj_begin(j);
+		soswap_json_kstr(j, "kind", c->kind);
+		soswap_json_kbool(j, "incompatible", c->incompatible);
+		soswap_json_kstr(j, "symbol", c->symbol);
+		soswap_json_kstr(j, "detail", c->detail);
+		soswap_json_obj_end(j);
+	}
+	soswap_json_arr_end(j);
 }
