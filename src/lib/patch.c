@@ -335,11 +335,10 @@ static int plan_slot(struct ctx *c, size_t mi, const struct soswap_reloc *r,
 		(*count)++;
 		return add_write(c, addr, &v, &nv, 8, SOSWAP__W_DATA);
 	}
-	if (!in_family(c, j)) {
-		if (!(j != (ssize_t)mi && is_lazy(m, r, v) &&
-		      lazy_goes_to_family(c, mi, s)))
-			return 0;
-	}
+	/* A lazy slot still points into its own module's PLT. */
+	if (!in_family(c, j) &&
+	    !(j == (ssize_t)mi && is_lazy(m, r, v) && lazy_goes_to_family(c, mi, s)))
+		return 0;
 	if (s->type == STT_OBJECT || s->type == STT_TLS)
 		return 0;
 	ns = index_find(&c->ms[c->in->new_idx].idx, s->name, s->version);

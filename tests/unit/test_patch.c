@@ -81,7 +81,7 @@ static void load(struct fixture *f, const char *new_name)
 	soswap_err err = { 0 };
 	memset(f, 0, sizeof(*f));
 	snprintf(path, sizeof(path), "%s/libuser.so", dir);
-	f->user = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	f->user = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
 	assert_non_null(f->user);
 	snprintf(path, sizeof(path), "%s/v1/libcounter.so.1", dir);
 	f->v1 = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
@@ -159,8 +159,8 @@ static void test_swap_in_process(void **state)
 	long *old_total = dlsym(f.v1, "counter_total");
 	void *new_compute = dlsym(f.v2, "counter_compute");
 	assert_true(user_compute && old_compute && old_version && old_total && new_compute);
-	assert_int_equal(user_compute(5), 10);
 
+	/* libuser was loaded lazily and never called: its slot is unbound */
 	if (plan(&f, &p, &err) < 0)
 		fail_msg("plan: %s", err.msg);
 	assert_int_equal(p.nmissing, 0);
