@@ -7,18 +7,21 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "live-internal.h"
 #include "ptrace.h"
 
 #define MAX_SPAN (1u << 20)
-#define MAX_STACK_SCAN (8u << 20)
+#define MAX_STACK_SCAN (8u << 20)	/* per thread */
+#define MAX_STACK_TOTAL (32u << 20)	/* all threads */
 
 struct span {
 	uint64_t lo, hi;
@@ -86,32 +89,97 @@ struct stack_ext {
 	uint64_t lo, hi;
 };
 
-/* Is the thread (stopped) inside, or about to return into, busy bytes?
- * The scan of its stack is conservative: any word that points into the
- * busy bytes counts, a false alarm only costs a retry. */
-static int thread_busy(struct soswap_tracee *t, const struct soswap_thread *th,
-		       const struct soswap__plan *p, const struct stack_ext *st,
-		       size_t nst, uint64_t *buf, soswap_err *err)
+/* Room to read every thread's live stack at once. */
+struct stack_buf {
+	void *buf;
+	uint64_t size;
+	struct iovec *local, *remote;
+	size_t *owner;
+	size_t cap;
+};
+
+static int stack_buf_init(struct stack_buf *sb, size_t nthreads)
 {
-	uint64_t sp = th->regs.rsp;
-	if (soswap__plan_busy(p, th->regs.rip))
-		return 1;
+	sb->cap = nthreads < IOV_MAX ? nthreads : IOV_MAX;
+	sb->size = MAX_STACK_TOTAL;
+	sb->buf = malloc(sb->size);
+	sb->local = calloc(sb->cap + 1, sizeof(*sb->local));
+	sb->remote = calloc(sb->cap + 1, sizeof(*sb->remote));
+	sb->owner = calloc(sb->cap + 1, sizeof(*sb->owner));
+	return sb->buf && sb->local && sb->remote && sb->owner ? 0 : -ENOMEM;
+}
+
+static void stack_buf_free(struct stack_buf *sb)
+{
+	free(sb->buf);
+	free(sb->local);
+	free(sb->remote);
+	free(sb->owner);
+}
+
+/* The live part of a stopped thread's stack: [sp, end of its mapping). */
+static int live_stack(const struct soswap_thread *th, const struct stack_ext *st,
+		      size_t nst, uint64_t *lo, uint64_t *len)
+{
+	uint64_t sp = th->regs.rsp & ~7ull;
 	for (size_t i = 0; i < nst; i++) {
 		if (sp < st[i].lo || sp >= st[i].hi)
 			continue;
-		uint64_t len = (st[i].hi - (sp & ~7ull));
-		if (len > MAX_STACK_SCAN)
-			len = MAX_STACK_SCAN;
-		soswap_err e;
-		if (soswap__mem_read(t, sp & ~7ull, buf, len, &e) < 0)
-			return 0;	/* thread exiting: its stack is gone */
-		for (uint64_t k = 0; k < len / 8; k++)
-			if (soswap__plan_busy(p, buf[k]))
-				return 1;
-		return 0;
+		*lo = sp;
+		*len = st[i].hi - sp;
+		if (*len > MAX_STACK_SCAN)
+			*len = MAX_STACK_SCAN;
+		return 1;
 	}
-	(void)err;
 	return 0;
+}
+
+static int words_busy(const struct soswap__plan *p, const uint64_t *w, uint64_t n)
+{
+	for (uint64_t k = 0; k < n; k++)
+		if (soswap__plan_busy(p, w[k]))
+			return 1;
+	return 0;
+}
+
+/* Index of a stopped thread that is inside, or may return into, busy
+ * bytes, or -1.  The stacks are scanned conservatively: any word that
+ * points into the busy bytes counts (a false alarm only costs a retry).
+ * All live stacks are read with one process_vm_readv where possible. */
+static ssize_t find_busy_thread(struct soswap_tracee *t, const struct soswap__plan *p,
+				const struct stack_ext *st, size_t nst,
+				struct stack_buf *sb)
+{
+	size_t n = 0;
+	uint64_t used = 0;
+	for (size_t i = 0; i < t->nthreads; i++) {
+		const struct soswap_thread *th = &t->threads[i];
+		uint64_t lo, len;
+		if (th->gone)
+			continue;
+		if (soswap__plan_busy(p, th->regs.rip))
+			return (ssize_t)i;
+		if (n >= sb->cap || !live_stack(th, st, nst, &lo, &len) ||
+		    used + len > sb->size)
+			continue;
+		sb->remote[n] = (struct iovec){ (void *)(uintptr_t)lo, len };
+		sb->local[n] = (struct iovec){ (char *)sb->buf + used, len };
+		sb->owner[n++] = i;
+		used += len;
+	}
+	ssize_t got = n ? process_vm_readv(t->pid, sb->local, n, sb->remote, n, 0) : 0;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t *w = sb->local[k].iov_base;
+		uint64_t len = sb->local[k].iov_len;
+		soswap_err e;
+		if (got < (ssize_t)((char *)w - (char *)sb->buf + len) &&
+		    soswap__mem_read(t, (uint64_t)(uintptr_t)sb->remote[k].iov_base, w,
+				     len, &e) < 0)
+			continue;	/* thread exiting: its stack is gone */
+		if (words_busy(p, w, len / 8))
+			return (ssize_t)sb->owner[k];
+	}
+	return -1;
 }
 
 static int stack_extents(pid_t pid, struct stack_ext **out, size_t *n,
@@ -178,7 +246,7 @@ int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
 	struct stack_ext *st = NULL;
 	size_t nsp = 0, nst = 0, maxlen = 0;
 	unsigned char *buf = NULL;
-	uint64_t *stack = NULL;
+	struct stack_buf sb = { 0 };
 	struct prio prio = { 0 };
 	int r = make_spans(p->w, p->nw, &sp, &nsp, &maxlen);
 	memset(ps, 0, sizeof(*ps));
@@ -189,7 +257,8 @@ int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
 	if (p->nbusy) {
 		if ((r = stack_extents(t->pid, &st, &nst, err)) < 0)
 			goto out;
-		if (!(stack = malloc(MAX_STACK_SCAN))) {
+		/* threads may still appear: room for twice as many */
+		if (stack_buf_init(&sb, 2 * t->nthreads + 16) < 0) {
 			r = soswap__fail(err, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -202,12 +271,8 @@ int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
 		if ((r = soswap__trace_stop_all(t, &ps->first_ns, &ps->stopped_ns, err)) < 0)
 			goto out;
 		prio_raise(&prio);
-		size_t busy = SIZE_MAX;
-		for (size_t i = 0; p->nbusy && i < t->nthreads && busy == SIZE_MAX; i++)
-			if (!t->threads[i].gone &&
-			    thread_busy(t, &t->threads[i], p, st, nst, stack, err))
-				busy = i;
-		if (busy == SIZE_MAX)
+		ssize_t busy = p->nbusy ? find_busy_thread(t, p, st, nst, &sb) : -1;
+		if (busy < 0)
 			break;
 		pid_t tid = t->threads[busy].tid;
 		if ((r = soswap__trace_resume_all(t, err)) < 0)
@@ -241,7 +306,7 @@ out:
 	free(sp);
 	free(st);
 	free(buf);
-	free(stack);
+	stack_buf_free(&sb);
 	return r;
 }
 
