@@ -39,11 +39,12 @@ static int report_modules(Dwfl *dwfl, pid_t pid)
 int soswap__hijack_prepare(struct soswap_tracee *t, soswap_err *err)
 {
 	Dwfl *dwfl = t->dwfl;
+	pid_t pid = soswap__live_tid(t->pid);
 	if (dwfl && !t->dwfl_stale)
 		return 0;
 	if (dwfl) {
 		dwfl_report_begin_add(dwfl);
-		if (report_modules(dwfl, t->pid) != 0)
+		if (report_modules(dwfl, pid) != 0)
 			return soswap__fail(err, -ESRCH, "pid %d: cannot re-read modules: %s",
 					    (int)t->pid, dwfl_errmsg(-1));
 		t->dwfl_stale = 0;
@@ -53,7 +54,7 @@ int soswap__hijack_prepare(struct soswap_tracee *t, soswap_err *err)
 	if (!dwfl)
 		return soswap__fail(err, -ENOMEM, "pid %d: libdwfl: %s", (int)t->pid,
 				    dwfl_errmsg(-1));
-	int r = report_modules(dwfl, t->pid);
+	int r = report_modules(dwfl, pid);
 	if (r != 0) {
 		r = soswap__fail(err, r > 0 ? -r : -ESRCH, "pid %d: cannot read modules: %s",
 				 (int)t->pid, r > 0 ? strerror(r) : dwfl_errmsg(-1));
@@ -62,7 +63,7 @@ int soswap__hijack_prepare(struct soswap_tracee *t, soswap_err *err)
 	}
 	/* The threads are ptrace-attached by soswap: libdwfl must neither
 	 * attach nor detach them, only read registers of stopped ones. */
-	r = dwfl_linux_proc_attach(dwfl, t->pid, true);
+	r = dwfl_linux_proc_attach(dwfl, pid, true);
 	if (r != 0) {
 		r = soswap__fail(err, r > 0 ? -r : -ESRCH, "pid %d: libdwfl attach: %s",
 				 (int)t->pid, r > 0 ? strerror(r) : dwfl_errmsg(-1));

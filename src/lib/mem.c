@@ -30,7 +30,7 @@ static int open_mem(struct soswap_tracee *t)
 	if (t->memfd >= 0)
 		return 0;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)t->pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)soswap__live_tid(t->pid));
 	t->memfd = open(path, O_RDWR | O_CLOEXEC);
 	if (t->memfd < 0) {
 		t->memfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -52,7 +52,8 @@ static struct soswap_thread *any_stopped(struct soswap_tracee *t)
  * of a dead process's mem return 0 bytes), else -EFAULT. */
 static int transfer_error(struct soswap_tracee *t, int e)
 {
-	char s = soswap__thread_state(t->pid, t->pid);
+	pid_t tid = soswap__live_tid(t->pid);
+	char s = soswap__thread_state(t->pid, tid);
 	if (s == 0 || s == 'Z' || s == 'X')
 		return -ESRCH;
 	return e == ESRCH ? -ESRCH : -EFAULT;

@@ -68,6 +68,27 @@ static int thread_dead(pid_t pid, pid_t tid)
 	return s == 0 || s == 'Z' || s == 'X' || s == 'x';
 }
 
+pid_t soswap__live_tid(pid_t pid)
+{
+	if (!thread_dead(pid, pid))
+		return pid;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	pid_t found = pid;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid > 0 && !thread_dead(pid, tid)) {
+			found = tid;
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 /* Every tid listed in /proc/PID/task (capped), in a malloc'd array. */
 static int read_tids(pid_t pid, pid_t **out, size_t *n, soswap_err *err)
 {

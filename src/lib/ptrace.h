@@ -188,6 +188,11 @@ uint64_t soswap__now_ns(void);
  * 0 when the thread does not exist. */
 char soswap__thread_state(pid_t pid, pid_t tid);
 
+/* pid itself, or when the thread group leader is a zombie (it called
+ * pthread_exit: its /proc/PID/maps and mem are empty) a live thread of it,
+ * whose /proc/TID files show the process's memory. */
+pid_t soswap__live_tid(pid_t pid);
+
 /* Polling back-off: sched_yield first, then sleeps growing to 1 ms. */
 void soswap__backoff(unsigned *spins);
 

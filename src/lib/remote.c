@@ -26,7 +26,6 @@
 
 #include "ptrace.h"
 
-#define MAX_MAPS 200000
 #define XSTATE_MAX 16384
 #define RED_ZONE 128
 #define RTLD_DLOPEN_FLAG 0x80000000u	/* glibc's __RTLD_DLOPEN */
@@ -36,101 +35,42 @@
 /* Objects and symbols of the target                                   */
 /* ------------------------------------------------------------------ */
 
-struct map_ent {
-	uint64_t start, end, offset;
-	int exec;		/* mapped executable */
-	char *path;		/* without " (deleted)" */
-};
-
-static void free_maps(struct map_ent *m, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(m[i].path);
-	free(m);
-}
-
-/* The file-backed lines of /proc/PID/maps. */
-static int read_maps(pid_t pid, struct map_ent **out, size_t *count, soswap_err *err)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		int e = errno;
-		if (e == ENOENT)
-			return soswap__fail(err, -ESRCH, "pid %d: no such process", (int)pid);
-		return soswap__fail_errno(err, -e, "%s", path);
-	}
-	struct map_ent *m = NULL;
-	size_t n = 0, cap = 0;
-	char *line = NULL;
-	size_t lcap = 0;
-	ssize_t len;
-	int r = 0;
-	while ((len = getline(&line, &lcap, f)) > 0) {
-		unsigned long long start, end, off;
-		char perms[5];
-		int pos = 0;
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (sscanf(line, "%llx-%llx %4s %llx %*x:%*x %*u %n", &start, &end,
-			   perms, &off, &pos) != 4 || pos <= 0 || pos > len || line[pos] != '/')
-			continue;
-		char *p = line + pos;
-		size_t plen = strlen(p);
-		static const char del[] = " (deleted)";
-		if (plen > sizeof(del) - 1 && !strcmp(p + plen - (sizeof(del) - 1), del))
-			p[plen - (sizeof(del) - 1)] = '\0';
-		if (n >= MAX_MAPS || start >= end) {
-			r = soswap__fail(err, -E2BIG, "%s: too many or bad mappings", path);
-			break;
-		}
-		if (soswap__grow((void **)&m, &cap, n + 1, sizeof(*m)) < 0 ||
-		    !(m[n].path = strdup(p))) {
-			r = soswap__fail(err, -ENOMEM, "%s: out of memory", path);
-			break;
-		}
-		m[n].start = start;
-		m[n].end = end;
-		m[n].offset = off;
-		m[n].exec = perms[2] == 'x';
-		n++;
-	}
-	free(line);
-	fclose(f);
-	if (r < 0) {
-		free_maps(m, n);
-		return r;
-	}
-	*out = m;
-	*count = n;
-	return 0;
-}
-
 static const char *base_name(const char *p)
 {
 	const char *s = strrchr(p, '/');
 	return s ? s + 1 : p;
 }
 
-/* Is m[i] the first mapping of an object the loader mapped: file offset
- * 0, followed by an executable mapping of the same file before any other
- * file?  A plain mmap of the whole file (a debugger, soswap itself reading
- * it) has no executable part and is not taken for the object. */
-static int is_head(const struct map_ent *m, size_t n, size_t i)
+static int same_path(const struct soswap_mapping *a, const struct soswap_mapping *b)
 {
-	if (m[i].offset != 0)
+	return a->path && b->path && !strcmp(a->path, b->path);
+}
+
+/* Is mapping i the first mapping of an object the loader mapped: file
+ * offset 0, followed by an executable mapping of the same file before any
+ * other file?  A plain mmap of the whole file (a debugger, soswap itself
+ * reading it) has no executable part and is not taken for the object. */
+static int is_head(const soswap_maps *m, size_t i)
+{
+	const struct soswap_mapping *h = soswap_maps_get(m, i);
+	if (!h->path || h->offset != 0)
 		return 0;
-	for (size_t j = i; j < n && !strcmp(m[j].path, m[i].path); j++)
-		if (m[j].exec)
+	for (size_t j = i, n = soswap_maps_count(m); j < n; j++) {
+		const struct soswap_mapping *e = soswap_maps_get(m, j);
+		if (!e->path)
+			continue;	/* .bss and gaps between segments */
+		if (!same_path(e, h))
+			return 0;
+		if (e->perms[2] == 'x')
 			return 1;
+	}
 	return 0;
 }
 
 /* Open the file behind a mapping: map_files works for deleted files and
  * other mount namespaces; /proc/PID/root/PATH is the fallback when
  * map_files is not accessible. */
-static int open_mapped(pid_t pid, const struct map_ent *e, soswap_elf **elf,
+static int open_mapped(pid_t pid, const struct soswap_mapping *e, soswap_elf **elf,
 		       soswap_err *err)
 {
 	char p[PATH_MAX + 64];
@@ -142,39 +82,29 @@ static int open_mapped(pid_t pid, const struct map_ent *e, soswap_elf **elf,
 	return soswap_elf_open(elf, p, err);
 }
 
-static int same_file(pid_t pid, const struct map_ent *e, const struct stat *want)
+/* Index of the head mapping of the object named by lib (a path, a file
+ * name or a soname), or -1. */
+static ssize_t match_object(pid_t pid, const soswap_maps *m, const char *lib)
 {
-	char p[128];
-	struct stat st;
-	snprintf(p, sizeof(p), "/proc/%d/map_files/%llx-%llx", (int)pid,
-		 (unsigned long long)e->start, (unsigned long long)e->end);
-	return stat(p, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
-}
-
-/* Index of the head mapping of the object named by lib, or -1. */
-static ssize_t match_object(pid_t pid, const struct map_ent *m, size_t n, const char *lib)
-{
+	size_t n = soswap_maps_count(m);
 	int has_slash = strchr(lib, '/') != NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_head(m, n, i))
-			continue;
-		if (has_slash ? !strcmp(m[i].path, lib) : !strcmp(base_name(m[i].path), lib))
-			return (ssize_t)i;
-	}
 	struct stat want;
-	if (has_slash && stat(lib, &want) == 0) {
-		/* Same file under another name (/lib -> /usr/lib). */
-		for (size_t i = 0; i < n; i++)
-			if (is_head(m, n, i) && same_file(pid, &m[i], &want))
-				return (ssize_t)i;
+	int have_want = has_slash && stat(lib, &want) == 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct soswap_mapping *e = soswap_maps_get(m, i);
+		if (!is_head(m, i))
+			continue;
+		if (has_slash ? !strcmp(e->path, lib) : !strcmp(base_name(e->path), lib))
+			return (ssize_t)i;
+		/* The same file under another name (/lib -> /usr/lib). */
+		if (have_want && e->dev == want.st_dev && e->ino == want.st_ino)
+			return (ssize_t)i;
 	}
 	if (has_slash)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (!is_head(m, n, i))
-			continue;
 		soswap_elf *elf;
-		if (open_mapped(pid, &m[i], &elf, NULL) < 0)
+		if (!is_head(m, i) || open_mapped(pid, soswap_maps_get(m, i), &elf, NULL) < 0)
 			continue;
 		const char *so = soswap_elf_soname(elf);
 		int hit = so && !strcmp(so, lib);
@@ -188,21 +118,22 @@ static ssize_t match_object(pid_t pid, const struct map_ent *m, size_t n, const 
 int soswap__remote_object(pid_t pid, const char *lib, soswap_elf **elf,
 			  uint64_t *bias, soswap_err *err)
 {
-	struct map_ent *m = NULL;
-	size_t n = 0;
-	int r = read_maps(pid, &m, &n, err);
+	soswap_maps *m = NULL;
+	pid = soswap__live_tid(pid);
+	int r = soswap_maps_read(&m, pid, err);
 	if (r < 0)
 		return r;
-	ssize_t i = match_object(pid, m, n, lib);
+	ssize_t i = match_object(pid, m, lib);
 	if (i < 0) {
 		r = soswap__fail(err, -ENOENT, "pid %d: %s is not mapped", (int)pid, lib);
 		goto out;
 	}
-	if ((r = open_mapped(pid, &m[i], elf, err)) < 0)
+	const struct soswap_mapping *head = soswap_maps_get(m, (size_t)i);
+	if ((r = open_mapped(pid, head, elf, err)) < 0)
 		goto out;
-	*bias = m[i].start - soswap_elf_load_bias_vaddr(*elf);
+	*bias = head->start - soswap_elf_load_bias_vaddr(*elf);
 out:
-	free_maps(m, n);
+	soswap_maps_free(m);
 	return r;
 }
 

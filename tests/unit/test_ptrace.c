@@ -607,6 +607,143 @@ static void test_seize_errors(void **state)
 	kill_target(&tg);
 }
 
+/* Every thread listed in /proc/PID/task: `want` is its state letter. */
+static void assert_all_tasks(pid_t pid, struct soswap_tracee *t, char want)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		pid_t tid = atoi(de->d_name);
+		char st = soswap__thread_state(pid, tid);
+		if (st == 0 || st == 'Z' || st == 'X')
+			continue;	/* exiting */
+		if (st != want)
+			fail_msg("thread %d is in state %c, not %c", (int)tid, st, want);
+		if (t && want == 't') {
+			int known = 0;
+			for (size_t i = 0; i < t->nthreads; i++)
+				known |= t->threads[i].tid == tid && t->threads[i].stopped;
+			if (!known)
+				fail_msg("thread %d stopped but not known as stopped", (int)tid);
+		}
+	}
+	closedir(d);
+}
+
+static int tracer_of(pid_t pid, pid_t tid)
+{
+	char path[64], line[256];
+	int tracer = -1;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, "TracerPid: %d", &tracer);
+	if (f)
+		fclose(f);
+	return tracer;
+}
+
+/* Threads are created and exit all the time: every stop_all still stops
+ * all of them, and detach leaves none traced. */
+static void test_thread_churn(void **state)
+{
+	(void)state;
+	struct target tg;
+	struct soswap_tracee t;
+	soswap_err err = { 0 };
+
+	spawn(&tg, "churn", 2);
+	assert_int_equal(soswap__trace_seize(&t, tg.pid, &err), 0);
+	for (int i = 0; i < 30; i++) {
+		int r = soswap__trace_stop_all(&t, NULL, NULL, &err);
+		if (r < 0)
+			fail_msg("%s", err.msg);
+		assert_all_tasks(tg.pid, &t, 't');
+		assert_int_equal(soswap__trace_resume_all(&t, &err), 0);
+		sleep_ms(2);
+	}
+	soswap__trace_detach(&t);
+	for (int i = 0; i < 20; i++) {
+		pid_t tids[4] = { tg.pid, blocked_thread(tg.pid, "reader") };
+		assert_int_equal(tracer_of(tg.pid, tids[0]), 0);
+		assert_int_equal(tracer_of(tg.pid, tids[1]), 0);
+	}
+	assert_echo(&tg, 'c');
+	kill_target(&tg);
+}
+
+/* The thread group leader exited (pthread_exit) and is a zombie. */
+static void test_zombie_leader(void **state)
+{
+	(void)state;
+	struct target tg;
+	struct soswap_tracee t;
+	soswap_err err = { 0 };
+
+	spawn(&tg, "zombie", 2);
+	for (int i = 0; i < 1000 && soswap__thread_state(tg.pid, tg.pid) != 'Z'; i++)
+		sleep_ms(5);
+	assert_int_equal(soswap__thread_state(tg.pid, tg.pid), 'Z');
+	uint64_t magic = sym(tg.pid, target_exe, "target_magic");
+	assert_int_equal(soswap__trace_seize(&t, tg.pid, &err), 0);
+	for (int i = 0; i < 5; i++) {
+		int r = soswap__trace_stop_all(&t, NULL, NULL, &err);
+		if (r < 0)
+			fail_msg("%s", err.msg);
+		struct soswap_thread *th = NULL;
+		for (size_t k = 0; k < t.nthreads; k++)
+			if (t.threads[k].stopped)
+				th = &t.threads[k];
+		assert_non_null(th);
+		uint64_t args[6] = { 1, 1, 1, 1, 1, 1 }, ret = 0;
+		assert_int_equal(soswap__remote_call(&t, th, magic, args, 6, &ret, 5000, &err), 0);
+		assert_int_equal(ret, 1021);
+		assert_int_equal(soswap__trace_resume_all(&t, &err), 0);
+	}
+	soswap__trace_detach(&t);
+	assert_echo(&tg, 'z');
+	kill_target(&tg);
+}
+
+/* A job-control stop (SIGSTOP) while soswap holds the target is kept:
+ * stop/resume/detach do not continue the process, SIGCONT does. */
+static void test_group_stop(void **state)
+{
+	(void)state;
+	struct target tg;
+	struct soswap_tracee t;
+	soswap_err err = { 0 };
+
+	spawn(&tg, "spin", 1);
+	assert_int_equal(soswap__trace_seize(&t, tg.pid, &err), 0);
+	kill(tg.pid, SIGSTOP);
+	for (int i = 0; i < 3; i++) {
+		sleep_ms(20);
+		int r = soswap__trace_stop_all(&t, NULL, NULL, &err);
+		if (r < 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(soswap__trace_resume_all(&t, &err), 0);
+	}
+	soswap__trace_detach(&t);
+	for (int i = 0; i < 200; i++) {
+		sleep_ms(5);
+		int all = 1;
+		for (int k = 0; k < 1; k++)
+			all &= soswap__thread_state(tg.pid, tg.pid) == 'T';
+		if (all)
+			break;
+	}
+	assert_all_tasks(tg.pid, NULL, 'T');
+	kill(tg.pid, SIGCONT);
+	assert_echo(&tg, 'g');
+	kill_target(&tg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +755,9 @@ int main(void)
 		cmocka_unit_test(test_hijack_under_malloc_load),
 		cmocka_unit_test(test_target_exits),
 		cmocka_unit_test(test_seize_errors),
+		cmocka_unit_test(test_thread_churn),
+		cmocka_unit_test(test_zombie_leader),
+		cmocka_unit_test(test_group_stop),
 	};
 	return cmocka_run_group_tests(tests, build_fixtures, remove_fixtures);
 }
