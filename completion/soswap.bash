@@ -17,7 +17,7 @@ declare -gA _soswap_fallback_opts=(
 	[install]="--dir --version --link-name --force --dry-run --json --help"
 	[rollback]="--dir --json --help"
 	[who]="--json --help"
-	[stale]="--json --lib --dir --help"
+	[stale]="--json --ctime --lib --dir --help"
 	[live]="--pid --json --dry-run --timeout --no-entry-jumps --rollback --help"
 	[upgrade]="--dir --live --report-only --dry-run --rollback --stale --json --help"
 )

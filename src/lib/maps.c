@@ -189,7 +189,7 @@ int soswap__maps_parse(soswap_maps **out, const void *buf, size_t len,
 }
 
 /* Read all of fd (a /proc file: sizes are unknown until read). */
-static int read_fd_all(int fd, size_t max, char **buf, size_t *len)
+static int read_fd_all(int fd, size_t max, int one_shot, char **buf, size_t *len)
 {
 	size_t cap = 16384, n = 0;
 	char *b = malloc(cap + 1);
@@ -218,6 +218,11 @@ static int read_fd_all(int fd, size_t max, char **buf, size_t *len)
 			break;
 		else
 			n += (size_t)r;
+		/* A /proc file shown in one piece (stat, cmdline, ...)
+		 * comes whole in the first read when it fits: spare the
+		 * read that would only see the end. */
+		if (!rc && one_shot && n < cap)
+			break;
 	}
 	if (rc < 0) {
 		free(b);
@@ -237,7 +242,7 @@ int soswap__read_proc_file(const char *path, size_t max, char **buf,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int rc = read_fd_all(fd, max, buf, len);
+	int rc = read_fd_all(fd, max, 1, buf, len);
 	close(fd);
 	return rc;
 }
@@ -248,7 +253,7 @@ int soswap__maps_read_fd(soswap_maps **out, int fd, const char *name,
 	char *buf;
 	size_t len;
 	*out = NULL;
-	int rc = read_fd_all(fd, SOSWAP__MAPS_MAX_BYTES, &buf, &len);
+	int rc = read_fd_all(fd, SOSWAP__MAPS_MAX_BYTES, 0, &buf, &len);
 	if (rc < 0)
 		return soswap__fail_errno(err, rc, "%s", name);
 	soswap_maps *m = calloc(1, sizeof(*m));

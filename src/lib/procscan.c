@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -106,6 +107,9 @@ struct soswap_scan {
 	char **strs;			/* every string the handle owns */
 	size_t nstrs, scap;
 	size_t scanned, denied;
+	/* Scanning threads share the handle, the path cache and the result
+	 * lists: every change to them is made under this lock. */
+	pthread_mutex_t lock;
 };
 
 /* Keep a copy of s in the handle; NULL only when out of memory. */
@@ -113,11 +117,18 @@ static const char *own(soswap_scan *s, const char *str)
 {
 	if (!str)
 		return NULL;
-	if (soswap__grow((void **)&s->strs, &s->scap, s->nstrs + 1, sizeof(*s->strs)))
-		return NULL;
 	char *d = strdup(str);
-	if (d)
+	if (!d)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	int rc = soswap__grow((void **)&s->strs, &s->scap, s->nstrs + 1, sizeof(*s->strs));
+	if (!rc)
 		s->strs[s->nstrs++] = d;
+	pthread_mutex_unlock(&s->lock);
+	if (rc) {
+		free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -130,6 +141,7 @@ struct proc_info {
 	const char *comm, *cmdline;	/* owned by the scan */
 	int64_t start_ns;
 	int root;		/* 1 same root as ours, 0 other, -1 unknown */
+	int maps_fd;		/* /proc/PID/maps while open, else -1 */
 	int exe_known;
 	dev_t exe_dev;
 	ino_t exe_ino;
@@ -206,7 +218,12 @@ static void proc_load(struct scan_ctx *c, struct proc_info *pi)
 		return;
 	pi->loaded = 1;
 	snprintf(path, sizeof(path), "/proc/%d", (int)pi->pid);
-	pi->uid = stat(path, &st) == 0 ? st.st_uid : (uid_t)-1;
+	/* the owner of /proc/PID and of its files: fstat of the open maps
+	 * file spares a path lookup */
+	if ((pi->maps_fd >= 0 && fstat(pi->maps_fd, &st) == 0) || stat(path, &st) == 0)
+		pi->uid = st.st_uid;
+	else
+		pi->uid = (uid_t)-1;
 	proc_stat(c, pi);
 	if (!pi->comm)
 		pi->comm = own(c->s, "");
@@ -236,12 +253,13 @@ static int path_stat(struct scan_ctx *c, struct proc_info *pi, const char *path,
 {
 	int root = proc_root(c, pi);
 	if (root == 1) {
+		pthread_mutex_lock(&c->s->lock);
 		struct pcache_ent *e = pcache_get(&c->cache, path);
-		if (!e)
-			return -ENOMEM;
-		if (!e->err)
+		int rc = e ? e->err : -ENOMEM;
+		if (e && !e->err)
 			*st = e->st;
-		return e->err;
+		pthread_mutex_unlock(&c->s->lock);
+		return rc;
 	}
 	if (root < 0)
 		return -EACCES;
@@ -356,27 +374,34 @@ static int add_cb(void *arg, const struct soswap_mapping *m)
 	return mfiles_add(arg, m, 1);
 }
 
-/* The same through PROCMAP_QUERY, for executable mappings only: the load
- * base is then the mapping of file offset 0, which sits at the executable
- * segment's address minus its file offset in the usual layout (checked:
- * same file, offset 0; else the executable mapping's start stays). */
+/* Load bases through PROCMAP_QUERY, which showed executable mappings
+ * only: the mapping of file offset 0 sits at the executable segment's
+ * address minus its file offset in the usual layout (checked: same file,
+ * offset 0; else the executable mapping's start stays). */
+static void exec_files_bases(int fd, struct mfiles *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct mfile *e = &f->v[i];
+		struct soswap_mapping m;
+		if (e->offset > e->start || e->have_base0)
+			continue;
+		if (soswap__vma_file_at(fd, e->start - e->offset, NULL, 0, &m) == 0 &&
+		    m.ino == e->ino && m.dev == e->dev && m.offset == 0 &&
+		    m.start <= e->base) {
+			e->base = m.start;
+			e->have_base0 = 1;
+		}
+	}
+}
+
+/* The executable files of a process through PROCMAP_QUERY. */
 static int collect_exec_files(int fd, struct mfiles *f)
 {
 	mfiles_reset(f);
 	int rc = soswap__vma_exec_each(fd, 1, add_cb, f);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < f->n; i++) {
-		struct mfile *e = &f->v[i];
-		struct soswap_mapping m;
-		if (e->offset > e->start || e->have_base0)
-			continue;
-		if (soswap__vma_file_at(fd, e->start - e->offset, &m) == 0 && m.ino == e->ino &&
-		    m.dev == e->dev && m.offset == 0 && m.start <= e->base) {
-			e->base = m.start;
-			e->have_base0 = 1;
-		}
-	}
+	exec_files_bases(fd, f);
 	return 0;
 }
 
@@ -409,26 +434,26 @@ static int add_hit(struct scan_ctx *c, struct proc_info *pi,
 {
 	soswap_scan *s = c->s;
 	proc_load(c, pi);
-	if (soswap__grow((void **)&s->hits, &s->hcap, s->nhits + 1, sizeof(*s->hits)))
+	struct hit h = { .group = group };
+	h.p.pid = pi->pid;
+	h.p.uid = pi->uid;
+	h.p.comm = pi->comm;
+	h.p.cmdline = pi->cmdline;
+	h.p.path = own(s, f->path);
+	h.p.base = f->base;
+	h.p.dev = f->dev;
+	h.p.ino = f->ino;
+	h.p.deleted = f->deleted;
+	h.p.ident_from_maps = f->ident_from_maps;
+	h.p.start_ns = pi->start_ns;
+	if (!h.p.path || !h.p.comm || !h.p.cmdline)
 		return -ENOMEM;
-	struct hit *h = &s->hits[s->nhits];
-	memset(h, 0, sizeof(*h));
-	h->group = group;
-	h->p.pid = pi->pid;
-	h->p.uid = pi->uid;
-	h->p.comm = pi->comm;
-	h->p.cmdline = pi->cmdline;
-	h->p.path = own(s, f->path);
-	h->p.base = f->base;
-	h->p.dev = f->dev;
-	h->p.ino = f->ino;
-	h->p.deleted = f->deleted;
-	h->p.ident_from_maps = f->ident_from_maps;
-	h->p.start_ns = pi->start_ns;
-	if (!h->p.path || !h->p.comm || !h->p.cmdline)
-		return -ENOMEM;
-	s->nhits++;
-	return 0;
+	pthread_mutex_lock(&s->lock);
+	int rc = soswap__grow((void **)&s->hits, &s->hcap, s->nhits + 1, sizeof(*s->hits));
+	if (!rc)
+		s->hits[s->nhits++] = h;
+	pthread_mutex_unlock(&s->lock);
+	return rc ? -ENOMEM : 0;
 }
 
 /* ---- who ---------------------------------------------------------------- */
@@ -545,12 +570,13 @@ static int is_library(struct scan_ctx *c, struct proc_info *pi, struct mfile *f)
 			 (int)pi->pid, f->start, f->end);
 		return elf_is_dso(p);
 	}
+	pthread_mutex_lock(&c->s->lock);
 	struct pcache_ent *e = pcache_get(&c->cache, f->path);
-	if (!e)
-		return 0;
-	if (e->elf < 0)
+	if (e && e->elf < 0)
 		e->elf = elf_is_dso(f->path);
-	return e->elf;
+	int r = e ? e->elf : 0;
+	pthread_mutex_unlock(&c->s->lock);
+	return r;
 }
 
 static int under_dir(const char *path, const char *dir)
@@ -578,28 +604,37 @@ static int filter_match(const struct stale_arg *a, const struct mfile *f,
 static int stale_group(soswap_scan *s, const struct mfile *f,
 		       enum soswap_stale_kind kind, const char *newer, size_t *out)
 {
-	for (size_t i = 0; i < s->ngroups; i++) {
+	const char *path = own(s, f->path), *nw = newer ? own(s, newer) : NULL;
+	if (!path || (newer && !nw))
+		return -ENOMEM;
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	size_t i;
+	for (i = 0; i < s->ngroups; i++) {
 		struct soswap_lib_group *g = &s->groups[i];
 		if (g->kind == kind && g->ino == f->ino && g->dev == f->dev &&
-		    !strcmp(g->path, f->path)) {
-			*out = i;
-			return 0;
+		    !strcmp(g->path, f->path))
+			break;
+	}
+	if (i == s->ngroups) {
+		if (soswap__grow((void **)&s->groups, &s->gcap, s->ngroups + 1,
+				 sizeof(*s->groups))) {
+			rc = -ENOMEM;
+		} else {
+			struct soswap_lib_group *g = &s->groups[s->ngroups++];
+			memset(g, 0, sizeof(*g));
+			g->path = path;
+			g->newer = nw;
+			g->dev = f->dev;
+			g->ino = f->ino;
+			g->kind = kind;
+			g->unsafe = kind == SOSWAP_STALE_REWRITTEN ||
+				    kind == SOSWAP_STALE_CHANGED;
 		}
 	}
-	if (soswap__grow((void **)&s->groups, &s->gcap, s->ngroups + 1, sizeof(*s->groups)))
-		return -ENOMEM;
-	struct soswap_lib_group *g = &s->groups[s->ngroups];
-	memset(g, 0, sizeof(*g));
-	g->path = own(s, f->path);
-	g->newer = newer ? own(s, newer) : NULL;
-	if (!g->path || (newer && !g->newer))
-		return -ENOMEM;
-	g->dev = f->dev;
-	g->ino = f->ino;
-	g->kind = kind;
-	g->unsafe = kind == SOSWAP_STALE_REWRITTEN || kind == SOSWAP_STALE_CHANGED;
-	*out = s->ngroups++;
-	return 0;
+	pthread_mutex_unlock(&s->lock);
+	*out = i;
+	return rc;
 }
 
 /* What happened to the file f maps, SOSWAP_STALE_NONE if nothing. */
@@ -719,28 +754,15 @@ static int finish(soswap_scan *s)
 	return 0;
 }
 
-/* What a scan looks for, in two steps: quick() sees each executable file
- * mapping through PROCMAP_QUERY and returns 1 when the process deserves a
- * full look; full() gets every file the process maps. */
+/* What a scan looks for.  fast() looks at a process through PROCMAP_QUERY
+ * on its open maps fd (returning -ENOTTY when the kernel cannot);
+ * full() gets every file a process maps, from the maps text. */
 struct scan_mode {
-	int (*quick)(struct scan_ctx *c, struct proc_info *pi,
-		     const struct soswap_mapping *m, const void *arg);
-	int quick_names;	/* quick() needs m->path */
+	int (*fast)(struct scan_ctx *c, struct proc_info *pi, int fd,
+		    struct mfiles *fs, const void *arg);
 	proc_fn full;
 	const void *arg;
 };
-
-struct quick_arg {
-	struct scan_ctx *c;
-	struct proc_info *pi;
-	const struct scan_mode *mode;
-};
-
-static int quick_cb(void *arg, const struct soswap_mapping *m)
-{
-	struct quick_arg *q = arg;
-	return q->mode->quick(q->c, q->pi, m, q->mode->arg);
-}
 
 /* Look at one process: 0, or a negative errno that ends the scan. */
 static int scan_one(struct scan_ctx *c, pid_t pid, const struct scan_mode *mode,
@@ -751,40 +773,75 @@ static int scan_one(struct scan_ctx *c, pid_t pid, const struct scan_mode *mode,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EACCES || errno == EPERM)
-			c->s->denied++;
+			__atomic_fetch_add(&c->s->denied, 1, __ATOMIC_RELAXED);
 		return 0;	/* gone or unreadable */
 	}
-	c->s->scanned++;
-	struct proc_info pi = { .pid = pid, .root = -2 };
-	if (c->fast) {
-		struct quick_arg qa = { c, &pi, mode };
-		int q = soswap__vma_exec_each(fd, mode->quick_names, quick_cb, &qa);
-		if (q == -ENOTTY)
-			c->fast = 0;	/* older kernel: text from now on */
-		/* 0: nothing of interest; -ESRCH: no address space (a kernel
-		 * thread, or a process that just exited) */
-		if (q == 0 || q == -ESRCH) {
+	__atomic_fetch_add(&c->s->scanned, 1, __ATOMIC_RELAXED);
+	struct proc_info pi = { .pid = pid, .root = -2, .maps_fd = fd };
+	if (__atomic_load_n(&c->fast, __ATOMIC_RELAXED)) {
+		int rc = mode->fast(c, &pi, fd, fs, mode->arg);
+		if (rc != -ENOTTY) {
 			close(fd);
-			return 0;
+			/* other errors: no address space (a kernel thread),
+			 * or the process exited meanwhile */
+			return rc == -ENOMEM ? rc : 0;
 		}
-	}
-	if (c->fast) {
-		int rc = collect_exec_files(fd, fs);
-		close(fd);
-		if (rc == -ENOMEM)
-			return rc;
-		return rc < 0 ? 0 : mode->full(c, &pi, fs, mode->arg);
+		/* older kernel: text from now on */
+		__atomic_store_n(&c->fast, 0, __ATOMIC_RELAXED);
 	}
 	soswap_maps *m;
 	int rc = soswap__maps_read_fd(&m, fd, path, NULL);
-	close(fd);
-	if (rc < 0)
+	if (rc < 0) {
+		close(fd);
 		return 0;	/* exited meanwhile */
+	}
 	rc = collect_files(m, fs);
 	if (!rc)
 		rc = mode->full(c, &pi, fs, mode->arg);
 	soswap_maps_free(m);
+	close(fd);
 	return rc;
+}
+
+#define SCAN_THREADS_MAX 4
+
+/* Shared by the scanning threads: each takes the next pid in turn. */
+struct scan_work {
+	struct scan_ctx *c;
+	const struct scan_mode *mode;
+	const struct soswap_scan_opts *opts;
+	const pid_t *list;
+	size_t n;
+	size_t next;		/* atomic */
+	pid_t self;
+	int rc;			/* first error (atomic) */
+};
+
+static void *scan_worker(void *arg)
+{
+	struct scan_work *w = arg;
+	struct mfiles fs = { 0 };
+	for (;;) {
+		size_t i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
+		if (i >= w->n || __atomic_load_n(&w->rc, __ATOMIC_RELAXED))
+			break;
+		if (w->opts && w->opts->progress && i % 32 == 0) {
+			pthread_mutex_lock(&w->c->s->lock);
+			w->opts->progress(w->opts->progress_arg, i, w->n);
+			pthread_mutex_unlock(&w->c->s->lock);
+		}
+		if (w->list[i] == w->self || w->list[i] <= 0)
+			continue;	/* the scanner is no user */
+		int rc = scan_one(w->c, w->list[i], w->mode, &fs);
+		if (rc < 0) {
+			int none = 0;	/* keep the first error */
+			__atomic_compare_exchange_n(&w->rc, &none, rc, 0,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	mfiles_free(&fs);
+	return NULL;
 }
 
 static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
@@ -814,18 +871,27 @@ static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
 		if ((rc = list_pids(&pids, &npids, err)) < 0)
 			return rc;
 	}
-	const pid_t *list = pids ? pids : opts->pids;
-	struct mfiles fs = { 0 };
-	pid_t self = getpid();
-	for (size_t i = 0; i < npids && rc == 0; i++) {
-		if (opts && opts->progress && (i % 32 == 0))
-			opts->progress(opts->progress_arg, i, npids);
-		if (list[i] != self && list[i] > 0)	/* the scanner is no user */
-			rc = scan_one(&c, list[i], mode, &fs);
-	}
+	struct scan_work wk = {
+		.c = &c, .mode = mode, .opts = opts,
+		.list = pids ? pids : opts->pids, .n = npids, .self = getpid(),
+	};
+	/* Each process costs a few system calls and no waiting: spread
+	 * them over the CPUs. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = ncpu < 1 ? 1 : ncpu > SCAN_THREADS_MAX ? SCAN_THREADS_MAX : (size_t)ncpu;
+	if (npids < 64)
+		nthreads = 1;
+	pthread_t th[SCAN_THREADS_MAX];
+	size_t started = 0;
+	for (; started + 1 < nthreads; started++)
+		if (pthread_create(&th[started], NULL, scan_worker, &wk))
+			break;
+	scan_worker(&wk);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	rc = __atomic_load_n(&wk.rc, __ATOMIC_RELAXED);
 	if (opts && opts->progress)
 		opts->progress(opts->progress_arg, npids, npids);
-	mfiles_free(&fs);
 	free(pids);
 	pcache_free(&c.cache);
 	if (rc == 0)
@@ -841,17 +907,48 @@ static int who_fn(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
 	return who_proc(c, pi, fs, arg);
 }
 
-/* Worth a full look when an executable mapping has a target's inode. */
-static int who_quick(struct scan_ctx *c, struct proc_info *pi,
-		     const struct soswap_mapping *m, const void *arg)
+struct who_match {
+	struct soswap_mapping *v;
+	size_t n, cap;
+	const struct who_arg *w;
+};
+
+static int who_match_cb(void *arg, const struct soswap_mapping *m)
 {
-	const struct who_arg *w = arg;
-	(void)c;
-	(void)pi;
-	for (size_t k = 0; k < w->n; k++)
-		if (m->ino == w->targets[k].st_ino)
-			return 1;
+	struct who_match *wm = arg;
+	for (size_t k = 0; k < wm->w->n; k++) {
+		if (m->ino != wm->w->targets[k].st_ino)
+			continue;
+		if (soswap__grow((void **)&wm->v, &wm->cap, wm->n + 1, sizeof(*wm->v)))
+			return -ENOMEM;
+		wm->v[wm->n++] = *m;
+		break;
+	}
 	return 0;
+}
+
+/* Executable mappings by number first; paths and bases only for those
+ * with a target's inode. */
+static int who_fast(struct scan_ctx *c, struct proc_info *pi, int fd,
+		    struct mfiles *fs, const void *arg)
+{
+	struct who_match wm = { .w = arg };
+	char name[PATH_MAX + 64];
+	int rc = soswap__vma_exec_each(fd, 0, who_match_cb, &wm);
+	mfiles_reset(fs);
+	for (size_t i = 0; rc == 0 && i < wm.n; i++) {
+		struct soswap_mapping m;
+		rc = soswap__vma_file_at(fd, wm.v[i].start, name, sizeof(name), &m);
+		if (rc == 0 && m.start == wm.v[i].start)
+			rc = mfiles_add(fs, &m, 1);
+	}
+	free(wm.v);
+	if (rc < 0)
+		return rc;
+	if (!fs->n)
+		return 0;
+	exec_files_bases(fd, fs);
+	return who_proc(c, pi, fs, arg);
 }
 
 static int stale_fn(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
@@ -860,24 +957,50 @@ static int stale_fn(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
 	return stale_proc(c, pi, fs, arg);
 }
 
-/* Worth a full look when an executable file mapping is deleted, its path
- * names another inode, or the file changed since boot. */
-static int stale_quick(struct scan_ctx *c, struct proc_info *pi,
-		       const struct soswap_mapping *m, const void *arg)
+struct stale_quick {
+	struct scan_ctx *c;
+	struct proc_info *pi;
+};
+
+/* Worth a closer look when an executable file mapping is deleted, its
+ * path names another inode, or the file changed since boot. */
+static int stale_quick_cb(void *arg, const struct soswap_mapping *m)
 {
+	struct stale_quick *q = arg;
 	struct stat cur;
-	(void)arg;
 	if (!m->path || m->path[0] != '/' || never_library(m->path))
 		return 0;
 	if (m->deleted)
 		return 1;
-	int rc = path_stat(c, pi, m->path, &cur);
+	int rc = path_stat(q->c, q->pi, m->path, &cur);
 	if (rc == -ENOMEM)
 		return 1;
 	if (rc < 0)
-		return 0;	/* the full look could not tell either */
-	return cur.st_ino != m->ino || ts_ns(&cur.st_mtim) >= c->boot_ns ||
-	       ts_ns(&cur.st_ctim) >= c->boot_ns;
+		return 0;	/* a closer look could not tell either */
+	return cur.st_ino != m->ino || ts_ns(&cur.st_mtim) >= q->c->boot_ns ||
+	       ts_ns(&cur.st_ctim) >= q->c->boot_ns;
+}
+
+static int stale_fast(struct scan_ctx *c, struct proc_info *pi, int fd,
+		      struct mfiles *fs, const void *arg)
+{
+	struct stale_quick q = { c, pi };
+	int rc = soswap__vma_exec_each(fd, 1, stale_quick_cb, &q);
+	if (rc <= 0)
+		return rc;
+	if ((rc = collect_exec_files(fd, fs)) < 0)
+		return rc;
+	return stale_proc(c, pi, fs, arg);
+}
+
+static soswap_scan *scan_new(void)
+{
+	soswap_scan *s = calloc(1, sizeof(*s));
+	if (s && pthread_mutex_init(&s->lock, NULL)) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
@@ -886,7 +1009,7 @@ int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
 	*out = NULL;
 	if (!nfiles)
 		return soswap__fail(err, -EINVAL, "who: no file given");
-	soswap_scan *s = calloc(1, sizeof(*s));
+	soswap_scan *s = scan_new();
 	struct stat *t = calloc(nfiles, sizeof(*t));
 	int rc = 0;
 	if (!s || !t || soswap__grow((void **)&s->groups, &s->gcap, nfiles, sizeof(*s->groups))) {
@@ -913,7 +1036,7 @@ int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
 		}
 	}
 	struct who_arg w = { t, nfiles };
-	struct scan_mode mode = { who_quick, 0, who_fn, &w };
+	struct scan_mode mode = { who_fast, who_fn, &w };
 	rc = scan_run(s, opts, &mode, err);
 out:
 	free(t);
@@ -938,7 +1061,7 @@ int soswap_stale(soswap_scan **out, const char *filter,
 	struct stale_arg a = { 0 };
 	char *given = NULL;
 	*out = NULL;
-	soswap_scan *s = calloc(1, sizeof(*s));
+	soswap_scan *s = scan_new();
 	if (!s)
 		return soswap__fail(err, -ENOMEM, "stale: out of memory");
 	if (filter) {
@@ -955,7 +1078,7 @@ int soswap_stale(soswap_scan **out, const char *filter,
 		a.filter_dir = a.filter_stat_ok ? S_ISDIR(a.filter_st.st_mode) :
 			       filter[strlen(filter) - 1] == '/';
 	}
-	struct scan_mode mode = { stale_quick, 1, stale_fn, &a };
+	struct scan_mode mode = { stale_fast, stale_fn, &a };
 	int rc = scan_run(s, opts, &mode, err);
 	free(given);
 	free(a.filter_real);
@@ -1022,5 +1145,6 @@ void soswap_scan_free(soswap_scan *s)
 	free(s->groups);
 	free(s->hits);
 	free(s->procs);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -59,13 +59,16 @@ int soswap__vma_exec_each(int fd, int want_name,
 			  int (*fn)(void *arg, const struct soswap_mapping *m),
 			  void *arg);
 
-/* The file-backed mapping covering addr, or the next one above it
- * (numbers only, no path): 0, -ENOENT when none, -ENOTTY without
- * PROCMAP_QUERY. */
-int soswap__vma_file_at(int fd, uint64_t addr, struct soswap_mapping *m);
+/* The file-backed mapping covering addr, or the next one above it, with
+ * its path in name[namesz] when name is not NULL: 0, -ENOENT when none,
+ * -ENOTTY without PROCMAP_QUERY. */
+int soswap__vma_file_at(int fd, uint64_t addr, char *name, size_t namesz,
+			struct soswap_mapping *m);
 
 /* Read a whole small /proc file into a NUL-terminated malloc'd buffer
- * (at most `max` bytes; *len gets the length).  Returns 0 or a negative
+ * (at most `max` bytes; *len gets the length).  Only for files the kernel
+ * produces in one piece (stat, status, cmdline, comm): a first read
+ * shorter than the buffer is taken as the whole file.  Returns 0 or a negative
  * errno (-ENOENT and -ESRCH both mean "process gone"). */
 int soswap__read_proc_file(const char *path, size_t max, char **buf,
 			   size_t *len);

@@ -44,6 +44,30 @@ struct soswap__procmap_query {
 /* Guard against a kernel (or a bug) that never ends the walk. */
 #define Q_MAX_VMAS SOSWAP__MAPS_MAX
 
+/* A mapping from an answer; name (if asked for) becomes m->path. */
+static void fill(struct soswap_mapping *m, const struct soswap__procmap_query *q,
+		 char *name, size_t namesz)
+{
+	memset(m, 0, sizeof(*m));
+	m->start = q->vma_start;
+	m->end = q->vma_end;
+	m->offset = q->vma_offset;
+	m->perms[0] = q->vma_flags & Q_VMA_READABLE ? 'r' : '-';
+	m->perms[1] = q->vma_flags & Q_VMA_WRITABLE ? 'w' : '-';
+	m->perms[2] = q->vma_flags & Q_VMA_EXECUTABLE ? 'x' : '-';
+	m->perms[3] = q->vma_flags & Q_VMA_SHARED ? 's' : 'p';
+	m->dev = makedev(q->dev_major, q->dev_minor);
+	m->ino = (ino_t)q->inode;
+	m->ident_from_maps = 1;
+	/* vma_name_size counts the terminating NUL; the text is the one
+	 * maps prints, " (deleted)" included. */
+	if (name && q->vma_name_size > 0 && q->vma_name_size <= namesz) {
+		name[q->vma_name_size - 1] = '\0';
+		m->deleted = soswap__strip_deleted(name, strlen(name));
+		m->path = name[0] ? name : NULL;
+	}
+}
+
 int soswap__vma_exec_each(int fd, int want_name,
 			  int (*fn)(void *arg, const struct soswap_mapping *m),
 			  void *arg)
@@ -72,24 +96,7 @@ int soswap__vma_exec_each(int fd, int want_name,
 		addr = q.vma_end;
 
 		struct soswap_mapping m;
-		memset(&m, 0, sizeof(m));
-		m.start = q.vma_start;
-		m.end = q.vma_end;
-		m.offset = q.vma_offset;
-		m.perms[0] = q.vma_flags & Q_VMA_READABLE ? 'r' : '-';
-		m.perms[1] = q.vma_flags & Q_VMA_WRITABLE ? 'w' : '-';
-		m.perms[2] = q.vma_flags & Q_VMA_EXECUTABLE ? 'x' : '-';
-		m.perms[3] = q.vma_flags & Q_VMA_SHARED ? 's' : 'p';
-		m.dev = makedev(q.dev_major, q.dev_minor);
-		m.ino = (ino_t)q.inode;
-		m.ident_from_maps = 1;
-		if (want_name && q.vma_name_size > 0 && q.vma_name_size <= sizeof(name)) {
-			/* vma_name_size counts the terminating NUL; the text
-			 * is the one maps prints, " (deleted)" included. */
-			name[q.vma_name_size - 1] = '\0';
-			m.deleted = soswap__strip_deleted(name, strlen(name));
-			m.path = name[0] ? name : NULL;
-		}
+		fill(&m, &q, want_name ? name : NULL, sizeof(name));
 		int r = fn(arg, &m);
 		if (r)
 			return r;
@@ -97,21 +104,20 @@ int soswap__vma_exec_each(int fd, int want_name,
 	return -E2BIG;
 }
 
-int soswap__vma_file_at(int fd, uint64_t addr, struct soswap_mapping *m)
+int soswap__vma_file_at(int fd, uint64_t addr, char *name, size_t namesz,
+			struct soswap_mapping *m)
 {
 	struct soswap__procmap_query q;
 	memset(&q, 0, sizeof(q));
 	q.size = sizeof(q);
 	q.query_flags = Q_COVERING_OR_NEXT | Q_FILE_BACKED;
 	q.query_addr = addr;
+	if (name && namesz) {
+		q.vma_name_addr = (uintptr_t)name;
+		q.vma_name_size = namesz > UINT32_MAX ? UINT32_MAX : (uint32_t)namesz;
+	}
 	if (ioctl(fd, Q_IOCTL, &q) < 0)
 		return errno == ENOTTY || errno == EINVAL ? -ENOTTY : -errno;
-	memset(m, 0, sizeof(*m));
-	m->start = q.vma_start;
-	m->end = q.vma_end;
-	m->offset = q.vma_offset;
-	m->dev = makedev(q.dev_major, q.dev_minor);
-	m->ino = (ino_t)q.inode;
-	m->ident_from_maps = 1;
+	fill(m, &q, name && namesz ? name : NULL, namesz);
 	return 0;
 }
