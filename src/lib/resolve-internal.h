@@ -15,6 +15,8 @@ struct rs_parsed {
 	ino_t ino;
 	soswap_elf *elf;	/* NULL when parsing failed */
 	char *error;		/* the failure, one line */
+	int pinned;		/* a candidate verdict refers to it */
+	int dead;		/* released: the slot is free */
 };
 
 /* A search directory as the loader keeps it: shared by every list that
@@ -55,6 +57,8 @@ struct soswap_resolver {
 	size_t nparsed, capparsed;
 	struct rs_dir *dirs;
 	size_t ndirs, capdirs;
+	size_t sysdirs[4];	/* dirs[] indices of the system directories */
+	size_t nsysdirs;
 	struct rs_cand *cands;	/* verdicts by path, hashed */
 	size_t ncands, capcands;
 	size_t *htab;		/* open addressing: index + 1, 0 empty */

@@ -71,6 +71,8 @@ struct obj {
 };
 
 struct soswap_deptree {
+	soswap_resolver *r;
+	size_t root_parsed;	/* resolver's parsed[] entry of the root */
 	struct obj *objs;
 	size_t nobjs, capobjs;
 	size_t *order;		/* load order (indices into objs) */
@@ -227,6 +229,12 @@ int soswap_resolver_set_root(soswap_resolver *r, const char *dir, soswap_err *er
 		free(r->dirs[i].status);
 	}
 	r->ndirs = 0;
+	r->nsysdirs = 0;
+	for (size_t i = 0; i < r->ncands; i++)
+		free(r->cands[i].path);
+	r->ncands = 0;
+	if (r->htab)
+		memset(r->htab, 0, r->hcap * sizeof(*r->htab));
 	soswap__ldcache_free(r->cache);
 	r->cache = NULL;
 	r->cache_loaded = 0;
@@ -284,13 +292,21 @@ static const struct soswap__ldcache *get_cache(soswap_resolver *r)
 static struct rs_parsed *parsed_for_fd(soswap_resolver *r, int fd,
 				       const char *path, const struct stat *st)
 {
-	for (size_t i = 0; i < r->nparsed; i++)
-		if (r->parsed[i].dev == st->st_dev && r->parsed[i].ino == st->st_ino)
-			return &r->parsed[i];
-	if (soswap__grow((void **)&r->parsed, &r->capparsed, r->nparsed + 1,
-			 sizeof(*r->parsed)) < 0)
-		return NULL;
-	struct rs_parsed *p = &r->parsed[r->nparsed];
+	size_t slot = SOSWAP_DEP_NONE;
+	for (size_t i = 0; i < r->nparsed; i++) {
+		struct rs_parsed *q = &r->parsed[i];
+		if (q->dead)
+			slot = i;
+		else if (q->ino == st->st_ino && q->dev == st->st_dev)
+			return q;
+	}
+	if (slot == SOSWAP_DEP_NONE) {
+		if (soswap__grow((void **)&r->parsed, &r->capparsed, r->nparsed + 1,
+				 sizeof(*r->parsed)) < 0)
+			return NULL;
+		slot = r->nparsed++;
+	}
+	struct rs_parsed *p = &r->parsed[slot];
 	memset(p, 0, sizeof(*p));
 	p->dev = st->st_dev;
 	p->ino = st->st_ino;
@@ -299,7 +315,6 @@ static struct rs_parsed *parsed_for_fd(soswap_resolver *r, int fd,
 		p->elf = NULL;
 		p->error = strdup(e.msg);
 	}
-	r->nparsed++;
 	return p;
 }
 
@@ -776,6 +791,7 @@ static const struct rs_cand *verify(soswap_resolver *r, const char *path)
 				return NULL;
 			}
 			c->parsed = (size_t)(p - r->parsed);
+			p->pinned = 1;
 		}
 	}
 	if (fd >= 0)
@@ -835,9 +851,9 @@ static enum verdict search_list(struct rs *s, const char *name, const struct dir
 			const char *cap = c < r->ncaps ? r->caps[c] : "";
 			if (d->status[c] < 0)
 				continue;
-			char *p = fmt("%s%s%s", d->name, cap, name);
-			if (!p)
-				return V_SKIP;
+			char p[PATH_MAX];
+			if ((size_t)snprintf(p, sizeof(p), "%s%s%s", d->name, cap, name) >= sizeof(p))
+				continue;	/* the loader could not name it either */
 			enum verdict v = try_file(s, p, src, f, secure_preload);
 			if (d->status[c] == 0) {
 				if (v == V_OK) {
@@ -858,12 +874,11 @@ static enum verdict search_list(struct rs *s, const char *name, const struct dir
 			}
 			here_any |= d->status[c] > 0;
 			if (v == V_OK) {
-				f->path = p;
+				f->path = strdup(p);
 				f->src = src;
 				f->dir = d->name;
-				return V_OK;
+				return f->path ? V_OK : V_SKIP;
 			}
-			free(p);
 			if (v == V_FATAL)
 				return V_FATAL;
 		}
@@ -958,16 +973,16 @@ static enum verdict search(struct rs *s, size_t loader, const char *name,
 		add_try(s, SOSWAP_DEP_SYSTEM, NULL, "skipped: DF_1_NODEFLIB", 0);
 		return V_SKIP;
 	}
-	struct dirlist dl = { 0 };
-	size_t idx[ARRAY_SIZE(system_dirs)];
-	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
-		idx[i] = dir_index(s->r, system_dirs[i], strlen(system_dirs[i]));
-		if (idx[i] == SOSWAP_DEP_NONE)
-			return V_SKIP;
+	soswap_resolver *r = s->r;
+	if (!r->nsysdirs) {
+		for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
+			r->sysdirs[i] = dir_index(r, system_dirs[i], strlen(system_dirs[i]));
+			if (r->sysdirs[i] == SOSWAP_DEP_NONE)
+				return V_SKIP;
+		}
+		r->nsysdirs = ARRAY_SIZE(system_dirs);
 	}
-	dl.dirs = idx;
-	dl.n = ARRAY_SIZE(system_dirs);
-	dl.state = 1;
+	struct dirlist dl = { .dirs = r->sysdirs, .n = r->nsysdirs, .state = 1 };
 	return search_list(s, name, &dl, SOSWAP_DEP_SYSTEM, f, secure_preload);
 }
 
@@ -1241,18 +1256,16 @@ static int load_deps(struct rs *s, size_t first)
 /* Secure mode                                                         */
 
 /* Would exec of the file give AT_SECURE for the invoking user? */
-static const char *secure_reason(struct rs *s, const char *path, char **buf)
+static const char *secure_reason(struct rs *s, const char *path, const struct stat *st,
+				 char **buf)
 {
 	soswap_resolver *r = s->r;
 	if (r->secure == SOSWAP_SECURE_ON)
 		return "forced (--secure)";
 	if (r->secure == SOSWAP_SECURE_OFF)
 		return NULL;
-	struct stat st;
-	if (soswap__rs_stat(r, path, &st) < 0)
-		return NULL;
-	int setid = ((st.st_mode & S_ISUID) && st.st_uid != r->uid) ||
-		    ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != r->gid);
+	int setid = ((st->st_mode & S_ISUID) && st->st_uid != r->uid) ||
+		    ((st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP) && st->st_gid != r->gid);
 	/* root gets every capability anyway: file capabilities change
 	 * nothing for it. */
 	if (!setid && r->uid == 0)
@@ -1264,10 +1277,10 @@ static const char *secure_reason(struct rs *s, const char *path, char **buf)
 	struct statvfs vfs;
 	const char *why = NULL;
 	if (fstatvfs(fd, &vfs) == 0 && !(vfs.f_flag & ST_NOSUID)) {
-		if ((st.st_mode & S_ISUID) && st.st_uid != r->uid)
-			why = *buf = fmt("setuid to uid %u", (unsigned)st.st_uid);
-		else if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != r->gid)
-			why = *buf = fmt("setgid to gid %u", (unsigned)st.st_gid);
+		if ((st->st_mode & S_ISUID) && st->st_uid != r->uid)
+			why = *buf = fmt("setuid to uid %u", (unsigned)st->st_uid);
+		else if ((st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP) && st->st_gid != r->gid)
+			why = *buf = fmt("setgid to gid %u", (unsigned)st->st_gid);
 		else if (r->uid != 0 && fgetxattr(fd, "security.capability", NULL, 0) > 0)
 			why = "file capabilities";
 	}
@@ -1359,6 +1372,17 @@ void soswap_deptree_free(soswap_deptree *t)
 {
 	if (!t)
 		return;
+	/* A root no search has used is not needed again: unmap it now, so
+	 * resolving thousands of programs keeps memory flat. */
+	if (t->r && t->root_parsed < t->r->nparsed) {
+		struct rs_parsed *p = &t->r->parsed[t->root_parsed];
+		if (!p->pinned && !p->dead) {
+			soswap_elf_close(p->elf);
+			free(p->error);
+			memset(p, 0, sizeof(*p));
+			p->dead = 1;
+		}
+	}
 	for (size_t i = 0; i < t->nobjs; i++)
 		free_obj(&t->objs[i]);
 	free(t->objs);
@@ -1379,19 +1403,24 @@ void soswap_deptree_free(soswap_deptree *t)
 }
 
 /* The root object: opened, checked, with its $ORIGIN. */
-static int open_root(struct rs *s, const char *path, soswap_err *err)
+static int open_root(struct rs *s, const char *path, struct stat *st, soswap_err *err)
 {
 	soswap_deptree *t = s->t;
 	int fd = soswap__rs_open(s->r, path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return soswap__fail_errno(err, -errno, "%s", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+	if (fstat(fd, st) < 0) {
+		int rc = soswap__fail_errno(err, -errno, "%s", path);
 		close(fd);
-		return soswap__fail(err, S_ISDIR(st.st_mode) ? -EISDIR : -EIO,
-				    "%s: %s", path, "is a directory");
+		return rc;
 	}
-	struct rs_parsed *p = parsed_for_fd(s->r, fd, path, &st);
+	if (S_ISDIR(st->st_mode)) {
+		close(fd);
+		return soswap__fail(err, -EISDIR, "%s: is a directory", path);
+	}
+	struct rs_parsed *p = parsed_for_fd(s->r, fd, path, st);
+	if (p)
+		t->root_parsed = (size_t)(p - s->r->parsed);
 	close(fd);
 	if (!p)
 		return soswap__fail(err, -ENOMEM, "%s: out of memory", path);
@@ -1480,13 +1509,16 @@ int soswap_resolve(soswap_resolver *r, const char *path, unsigned flags,
 	if (!t)
 		return soswap__fail(err, -ENOMEM, "%s: out of memory", path);
 	t->interp = SOSWAP_DEP_NONE;
+	t->r = r;
+	t->root_parsed = SOSWAP_DEP_NONE;
 	struct rs s = { .r = r, .t = t, .flags = flags, .err = err };
-	int rc = open_root(&s, path, err);
+	struct stat st;
+	int rc = open_root(&s, path, &st, err);
 	if (rc < 0) {
 		soswap_deptree_free(t);
 		return rc;
 	}
-	t->secure = secure_reason(&s, path, &t->secure_buf);
+	t->secure = secure_reason(&s, path, &st, &t->secure_buf);
 	s.secure = t->secure != NULL;
 	add_interp(&s);
 	/* LD_LIBRARY_PATH: removed from the environment in secure mode. */
