@@ -206,11 +206,33 @@ mklibs() { # mklibs DIR VALUE: libdep.so with that value in DIR
 	[ "$status" -eq 1 ]
 	echo "$output" | jqe '.[0].secure == "setuid to uid 0"'
 	echo "$output" | jqe '.[0].objects[] | select(.name == "libdep.so" and .source == "not found")'
+	# $ORIGIN of a secure program must stay inside the system directories.
+	mkdir -p "$T/o/lib"; cp "$T/l/libdep.so" "$T/o/lib/"
+	build_exe "$T/o/suid" "$D/prog.c" -L"$T/l" -ldep -Wl,-rpath,'$ORIGIN/lib'
+	chmod 4755 "$T/o/suid"; chmod 755 "$T/o" "$T/o/lib"
+	[ "$("$T/o/suid")" = 8 ]
+	run -127 runuser -u nobody -- "$T/o/suid"
+	[[ "$output" == *"libdep.so: cannot open shared object file"* ]]
+	run runuser -u nobody -- "$SOSWAP" deps --json "$T/o/suid"
+	echo "$output" | jqe '.[0].objects[] | select(.name == "libdep.so" and .source == "not found")'
 	# --secure forces it.
 	run "$SOSWAP" deps --secure --env LD_LIBRARY_PATH="$T/l" "$T/suid"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"secure mode: forced"* ]]
 	[[ "$output" == *"libdep.so => not found"* ]]
+}
+
+@test "deps: an object already loaded is reused by device and inode (hard link)" {
+	mkdir -p "$T/h"
+	build_lib "$T/h/libA.so" "$D/libdep.c" -Wl,-soname,libA.so
+	build_lib "$T/h/libB.so" "$D/libdep.c" -Wl,-soname,libB.so
+	build_exe "$T/p" "$D/plain.c" -L"$T/h" -Wl,--no-as-needed -lA -lB -Wl,-rpath,"$T/h"
+	rm "$T/h/libB.so"; ln "$T/h/libA.so" "$T/h/libB.so"
+	check_agree "$T/p"
+	run "$SOSWAP" deps --json "$T/p"
+	echo "$output" | jqe '[.[0].objects[] | select(.path != null and (.path | test("/lib[AB]\\.so$")))] | length == 1'
+	run "$SOSWAP" deps "$T/p"
+	[[ "$output" == *"libB.so => $T/h/libA.so (see above)"* ]]
 }
 
 @test "deps: LD_PRELOAD objects come first and are marked" {
