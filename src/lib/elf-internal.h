@@ -4,6 +4,7 @@
 #define SOSWAP_ELF_INTERNAL_H
 
 #include <gelf.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -58,8 +59,9 @@ struct soswap_elf {
 const char *soswap__elf_str(const soswap_elf *elf, uint64_t off);
 
 /* soswap_elf_open() on an already open descriptor (not closed; the
- * mapping outlives it); `path` names the file in messages. */
+ * mapping outlives it); `path` names the file in messages.  `known` is
+ * the descriptor's fstat() when the caller has it, else NULL. */
 int soswap__elf_open_fd(soswap_elf **out, int fd, const char *path,
-			soswap_err *err);
+			const struct stat *known, soswap_err *err);
 
 #endif

@@ -370,18 +370,20 @@ int soswap_elf_open(soswap_elf **out, const char *path, soswap_err *err)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return soswap__fail_errno(err, -errno, "%s", path);
-	int r = soswap__elf_open_fd(out, fd, path, err);
+	int r = soswap__elf_open_fd(out, fd, path, NULL, err);
 	close(fd);
 	return r;
 }
 
 int soswap__elf_open_fd(soswap_elf **out, int fd, const char *path,
-			soswap_err *err)
+			const struct stat *known, soswap_err *err)
 {
 	*out = NULL;
 	struct stat st;
 	int r;
-	if (fstat(fd, &st) < 0)
+	if (known)
+		st = *known;
+	else if (fstat(fd, &st) < 0)
 		return soswap__fail_errno(err, -errno, "%s", path);
 	if (S_ISDIR(st.st_mode))
 		return soswap__fail(err, -EISDIR, "%s: is a directory", path);

@@ -43,6 +43,8 @@ struct soswap_resolver {
 	int rootfd;		/* -1 without a root */
 	char *llp;		/* LD_LIBRARY_PATH, NULL when unset */
 	char *preload;		/* LD_PRELOAD, NULL when unset */
+	char *preload_file;	/* /etc/ld.so.preload's text, NULL if none */
+	int preload_file_read;
 	enum soswap_secure_mode secure;
 	uid_t uid;
 	gid_t gid;

@@ -183,6 +183,7 @@ void soswap_resolver_free(soswap_resolver *r)
 		close(r->rootfd);
 	free(r->llp);
 	free(r->preload);
+	free(r->preload_file);
 	for (size_t i = 0; i < r->ncaps; i++)
 		free(r->caps[i]);
 	free(r->caps);
@@ -230,6 +231,9 @@ int soswap_resolver_set_root(soswap_resolver *r, const char *dir, soswap_err *er
 	}
 	r->ndirs = 0;
 	r->nsysdirs = 0;
+	free(r->preload_file);
+	r->preload_file = NULL;
+	r->preload_file_read = 0;
 	for (size_t i = 0; i < r->ncands; i++)
 		free(r->cands[i].path);
 	r->ncands = 0;
@@ -311,7 +315,7 @@ static struct rs_parsed *parsed_for_fd(soswap_resolver *r, int fd,
 	p->dev = st->st_dev;
 	p->ino = st->st_ino;
 	soswap_err e = { 0 };
-	if (soswap__elf_open_fd(&p->elf, fd, path, &e) < 0) {
+	if (soswap__elf_open_fd(&p->elf, fd, path, st, &e) < 0) {
 		p->elf = NULL;
 		p->error = strdup(e.msg);
 	}
@@ -1335,21 +1339,31 @@ static void do_preloads(struct rs *s)
 	}
 	if (s->flags & SOSWAP_RESOLVE_NO_PRELOAD_FILE)
 		return;
-	int fd = soswap__rs_open(r, "/etc/ld.so.preload", O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
+	/* Read once per resolver: the file system does not change during a
+	 * run. */
+	if (!r->preload_file_read) {
+		r->preload_file_read = 1;
+		int fd = soswap__rs_open(r, "/etc/ld.so.preload", O_RDONLY | O_NONBLOCK);
+		if (fd >= 0) {
+			char tmp[65536];
+			ssize_t n = read(fd, tmp, sizeof(tmp) - 1);
+			close(fd);
+			if (n > 0)
+				r->preload_file = strndup(tmp, (size_t)n);
+		}
+	}
+	if (!r->preload_file)
 		return;
-	char buf[65536];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	char *buf = strdup(r->preload_file);
+	if (!buf)
 		return;
-	buf[n] = '\0';
 	for (char *c = buf; (c = strchr(c, '#'));)
 		while (*c && *c != '\n')
 			*c++ = ' ';
 	char *save = NULL;
 	for (char *tok = strtok_r(buf, ": \t\n", &save); tok; tok = strtok_r(NULL, ": \t\n", &save))
 		preload_one(s, tok, "/etc/ld.so.preload");
+	free(buf);
 }
 
 static void free_obj(struct obj *o)
