@@ -18,15 +18,18 @@ done > "$tmp/files"
 # it takes.
 while read -r f; do libtree "$f" >/dev/null 2>&1 && echo "$f"; done < "$tmp/files" > "$tmp/lt"
 
-now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
-best() { # best of 3 runs of "$@" (wall seconds)
-	local b=999999 s e d
+# best WALL CPU of 3 runs of "$@" (seconds; CPU = user + system of the
+# tool and its children), printed as "WALL CPU".
+best() {
+	local bw=999999 bc=999999 w u sy c
 	for _ in 1 2 3; do
-		s=$(now); "$@" >/dev/null 2>&1; e=$(now)
-		d=$(secs "$s" "$e"); b=$(echo "if ($d < $b) $d else $b" | bc -l)
+		TIMEFORMAT='%R %U %S'
+		read -r w u sy < <({ time "$@" >/dev/null 2>&1; } 2>&1)
+		c=$(echo "$u + $sy" | bc -l)
+		bw=$(echo "if ($w < $bw) $w else $bw" | bc -l)
+		bc=$(echo "if ($c < $bc) $c else $bc" | bc -l)
 	done
-	echo "$b"
+	echo "$bw $bc"
 }
 run_soswap() { xargs -a "$tmp/files" -d '\n' "$SOSWAP" deps --flat --; }
 run_soswap_lt() { xargs -a "$tmp/lt" -d '\n' "$SOSWAP" deps --flat --; }
@@ -34,14 +37,16 @@ run_ldd() { while read -r f; do ldd "$f"; done < "$tmp/files"; }
 run_libtree() { xargs -a "$tmp/lt" -d '\n' libtree --; }
 
 n=$(wc -l < "$tmp/files"); nl=$(wc -l < "$tmp/lt")
-t_s=$(best run_soswap)
-t_l=$(best run_ldd)
-t_s2=$(best run_soswap_lt)
-t_t=$(best run_libtree)
-printf 'files: %d ELF in /usr/bin (%d accepted by libtree)\n' "$n" "$nl"
-printf 'soswap deps : %8.3f s  (%d files)\n' "$t_s" "$n"
-printf 'ldd         : %8.3f s  (%d files)\n' "$t_l" "$n"
-printf 'soswap deps : %8.3f s  (%d files)\n' "$t_s2" "$nl"
-printf 'libtree     : %8.3f s  (%d files)\n' "$t_t" "$nl"
-printf 'ratio ldd/soswap     : %6.1fx (target >= 10x)\n' "$(echo "$t_l / $t_s" | bc -l)"
-printf 'ratio libtree/soswap : %6.2fx (target > 1x)\n' "$(echo "$t_t / $t_s2" | bc -l)"
+read -r w_s c_s < <(best run_soswap)
+read -r w_l c_l < <(best run_ldd)
+read -r w_s2 c_s2 < <(best run_soswap_lt)
+read -r w_t c_t < <(best run_libtree)
+printf 'files: %d ELF in /usr/bin (%d accepted by libtree); best of 3, seconds\n' "$n" "$nl"
+printf '%-12s %8s %8s  %s\n' tool wall cpu files
+printf '%-12s %8.3f %8.3f  %d\n' soswap "$w_s" "$c_s" "$n" ldd "$w_l" "$c_l" "$n" \
+	soswap "$w_s2" "$c_s2" "$nl" libtree "$w_t" "$c_t" "$nl"
+ratio() { echo "if ($2 > 0) $1 / $2 else 0" | bc -l; }
+printf 'ldd/soswap     : wall %6.1fx  cpu %6.1fx  (target >= 10x)\n' \
+	"$(ratio "$w_l" "$w_s")" "$(ratio "$c_l" "$c_s")"
+printf 'libtree/soswap : wall %6.2fx  cpu %6.2fx  (target > 1x)\n' \
+	"$(ratio "$w_t" "$w_s2")" "$(ratio "$c_t" "$c_s2")"

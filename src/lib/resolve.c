@@ -67,7 +67,7 @@ struct obj {
 	char *prio, *feature;
 	struct dirlist rpath, runpath;
 	size_t *needed;
-	size_t nneeded;
+	size_t nneeded, capneeded;
 };
 
 struct soswap_deptree {
@@ -76,7 +76,7 @@ struct soswap_deptree {
 	struct obj *objs;
 	size_t nobjs, capobjs;
 	size_t *order;		/* load order (indices into objs) */
-	size_t norder;
+	size_t norder, caporder;
 	size_t interp;		/* index of the interpreter object */
 	int interp_placed;
 	char *interp_path;
@@ -88,6 +88,10 @@ struct soswap_deptree {
 	char **warnings;
 	size_t nwarnings, capwarnings;
 	size_t missing;
+	/* Names objects answer to (their l_libname list, l_name, soname):
+	 * open addressing, key -> objs index + 1. */
+	struct { const char *key; size_t obj; } *names;
+	size_t capnames, nnames;
 };
 
 /* Per-resolution state. */
@@ -357,6 +361,50 @@ static void add_warning(soswap_deptree *t, char *msg)
 	t->warnings[t->nwarnings++] = msg;
 }
 
+static uint32_t hash_str(const char *p);
+
+/* Index KEY (owned by object OBJ) unless an earlier object has it: the
+ * loader takes the first object in load order that answers to a name. */
+static int index_name(soswap_deptree *t, const char *key, size_t obj)
+{
+	if ((t->nnames + 1) * 2 > t->capnames) {
+		size_t ncap = t->capnames ? t->capnames * 2 : 64;
+		__typeof__(t->names) n = calloc(ncap, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->capnames; i++) {
+			if (!t->names[i].key)
+				continue;
+			size_t k = hash_str(t->names[i].key) & (ncap - 1);
+			while (n[k].key)
+				k = (k + 1) & (ncap - 1);
+			n[k] = t->names[i];
+		}
+		free(t->names);
+		t->names = n;
+		t->capnames = ncap;
+	}
+	size_t k = hash_str(key) & (t->capnames - 1);
+	for (; t->names[k].key; k = (k + 1) & (t->capnames - 1))
+		if (strcmp(t->names[k].key, key) == 0)
+			return 0;
+	t->names[k].key = key;
+	t->names[k].obj = obj + 1;
+	t->nnames++;
+	return 0;
+}
+
+static size_t find_name(const soswap_deptree *t, const char *key)
+{
+	if (!t->capnames)
+		return SOSWAP_DEP_NONE;
+	for (size_t k = hash_str(key) & (t->capnames - 1); t->names[k].key;
+	     k = (k + 1) & (t->capnames - 1))
+		if (strcmp(t->names[k].key, key) == 0)
+			return t->names[k].obj - 1;
+	return SOSWAP_DEP_NONE;
+}
+
 static int add_name(struct obj *o, const char *name)
 {
 	for (size_t i = 0; i < o->nnames; i++)
@@ -391,10 +439,8 @@ static size_t new_obj(soswap_deptree *t, const char *name, size_t loader)
 
 static int push_order(soswap_deptree *t, size_t idx)
 {
-	size_t *n = realloc(t->order, (t->norder + 1) * sizeof(*n));
-	if (!n)
+	if (soswap__grow((void **)&t->order, &t->caporder, t->norder + 1, sizeof(*t->order)) < 0)
 		return -ENOMEM;
-	t->order = n;
 	t->order[t->norder++] = idx;
 	return 0;
 }
@@ -895,17 +941,20 @@ static enum verdict search_list(struct rs *s, const char *name, const struct dir
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
 
-static int name_matches(const struct obj *o, const char *name)
+/* Make a loaded object findable by every name it answers to: what it
+ * was asked by, its path (a program's is "" to the loader) and soname. */
+static int index_obj(soswap_deptree *t, size_t idx)
 {
+	struct obj *o = &t->objs[idx];
 	if (o->faked)
 		return 0;
-	if (o->path && o->pub.source != SOSWAP_DEP_ROOT && strcmp(o->path, name) == 0)
-		return 1;
 	for (size_t i = 0; i < o->nnames; i++)
-		if (strcmp(o->names[i], name) == 0)
-			return 1;
+		if (index_name(t, o->names[i], idx) < 0)
+			return -ENOMEM;
+	if (o->path && o->pub.source != SOSWAP_DEP_ROOT && index_name(t, o->path, idx) < 0)
+		return -ENOMEM;
 	const char *so = o->elf ? soswap_elf_soname(o->elf) : NULL;
-	return so && strcmp(so, name) == 0;
+	return so ? index_name(t, so, idx) : 0;
 }
 
 static int is_system_prefixed(const char *path)
@@ -1064,18 +1113,20 @@ static size_t map_object(struct rs *s, size_t loader, const char *name, int secu
 	soswap_deptree *t = s->t;
 	*is_new = 0;
 	s->looking_for = name;
-	for (size_t i = 0; i < t->nobjs; i++)
-		if (name_matches(&t->objs[i], name)) {
+	size_t i = find_name(t, name);
+	if (i != SOSWAP_DEP_NONE) {
+		if (s->flags & SOSWAP_RESOLVE_TRACE) {
 			char *m = fmt("already loaded: %s", t->objs[i].path ? t->objs[i].path : name);
 			if (m)
 				add_try(s, SOSWAP_DEP_ROOT, t->objs[i].path, m, 1);
 			free(m);
-			if (i == t->interp && !t->interp_placed) {
-				t->interp_placed = 1;
-				push_order(t, i);
-			}
-			return i;
 		}
+		if (i == t->interp && !t->interp_placed) {
+			t->interp_placed = 1;
+			push_order(t, i);
+		}
+		return i;
+	}
 	struct found f = { .parsed = SOSWAP_DEP_NONE, .rpath_owner = SOSWAP_DEP_NONE };
 	enum verdict v;
 	if (!strchr(name, '/')) {
@@ -1099,7 +1150,8 @@ static size_t map_object(struct rs *s, size_t loader, const char *name, int secu
 		for (size_t i = 0; i < t->nobjs; i++) {
 			struct obj *o = &t->objs[i];
 			if (o->has_id && !o->faked && o->dev == p->dev && o->ino == p->ino) {
-				add_name(o, name);
+				if (add_name(o, name) == 0)
+					index_name(t, o->names[o->nnames - 1], i);
 				add_try(s, f.src, f.path, "same file as an object already loaded", 1);
 				free(f.path);
 				return i;
@@ -1112,6 +1164,7 @@ static size_t map_object(struct rs *s, size_t loader, const char *name, int secu
 			return idx;
 		}
 		fill_found(s, idx, &f);
+		index_obj(t, idx);
 		*is_new = 1;
 		push_order(t, idx);
 		return idx;
@@ -1140,11 +1193,9 @@ static size_t map_object(struct rs *s, size_t loader, const char *name, int secu
 
 static int add_needed(struct obj *o, size_t dep)
 {
-	size_t *n = realloc(o->needed, (o->nneeded + 1) * sizeof(*n));
-	if (!n)
+	if (soswap__grow((void **)&o->needed, &o->capneeded, o->nneeded + 1, sizeof(*o->needed)) < 0)
 		return -ENOMEM;
-	o->needed = n;
-	n[o->nneeded++] = dep;
+	o->needed[o->nneeded++] = dep;
 	return 0;
 }
 
@@ -1413,6 +1464,7 @@ void soswap_deptree_free(soswap_deptree *t)
 	for (size_t i = 0; i < t->nwarnings; i++)
 		free(t->warnings[i]);
 	free(t->warnings);
+	free(t->names);
 	free(t);
 }
 
@@ -1460,6 +1512,7 @@ static int open_root(struct rs *s, const char *path, struct stat *st, soswap_err
 	free(o->names[0]);
 	o->nnames = 0;
 	s->main = idx;
+	index_obj(t, idx);
 	return push_order(t, idx) < 0 ? soswap__fail(err, -ENOMEM, "out of memory") : 0;
 }
 
@@ -1488,6 +1541,7 @@ static void add_interp(struct rs *s)
 		o->pub.source = SOSWAP_DEP_ERROR;
 		t->missing++;
 	}
+	index_obj(t, idx);
 }
 
 /* Public indices are load-order positions; objs[] indices are internal. */
