@@ -339,7 +339,11 @@ static int plan_slot(struct ctx *c, size_t mi, const struct soswap_reloc *r,
 	if (!in_family(c, j) &&
 	    !(j == (ssize_t)mi && is_lazy(m, r, v) && lazy_goes_to_family(c, mi, s)))
 		return 0;
-	if (s->type == STT_OBJECT || s->type == STT_TLS)
+	/* Data stays where it is (same-size objects were handled above);
+	 * the definer says what the symbol is, the reference may be NOTYPE. */
+	const struct soswap_sym *d = index_find(&c->ms[j == (ssize_t)mi ? c->in->old_idx :
+							(size_t)j].idx, s->name, s->version);
+	if ((d ? d->type : s->type) == STT_OBJECT || (d ? d->type : s->type) == STT_TLS)
 		return 0;
 	ns = index_find(&c->ms[c->in->new_idx].idx, s->name, s->version);
 	if (!ns)

@@ -186,6 +186,17 @@ healthy() {
 	healthy
 }
 
+@test "live: --no-entry-jumps moves GOT callers only; stored function pointers stay on v1" {
+	start_target "$B/target-pie-lazy" 6
+	run "$SOSWAP" live --json --no-entry-jumps --pid "$TPID" libcounter.so.1 "$B/v2/libcounter.so.1"
+	[ "$status" -eq 0 ] || fail "swap failed"
+	echo "$output" | jqe '.entry_jumps == 0 and .got_slots >= 3'
+	wait_version 2 direct user sleep read epoll
+	sleep 0.3
+	[ "$(field fp)" = 1 ] || fail "the stored pointer reached v2 without an entry jump"
+	healthy
+}
+
 @test "live: --dry-run plans without touching the target" {
 	start_target "$B/target-pie-lazy" 8
 	run "$SOSWAP" live --dry-run --json --pid "$TPID" libcounter.so.1 "$B/v2/libcounter.so.1"
