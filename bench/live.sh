@@ -67,15 +67,15 @@ latency() {
 	rm -f "$1"
 	kill -USR2 "$TPID"
 	wait_file "$1"
-	awk '{printf "%.1f/%.1f", $1/1000, $2/1000}' "$1"
+	awk '{printf "%d/%d", $1, $2}' "$1"
 }
 
 for n in $FUNCS; do gen_lib "$n" 1; gen_lib "$n" 2; gen_target "$n"; done
 
-printf '%-5s %-5s %3s | %-11s %-11s %-11s %-11s | %-11s %-11s | %-13s %-13s\n' \
+printf '%-5s %-5s %3s | %-11s %-11s %-11s %-13s | %-11s %-11s | %-11s %-11s | %s\n' \
 	funcs kind thr "stop" "patch" "pause" "total" "floor stop" "floor pause" \
-	"op no-swap" "op swapping"
-printf '%s\n' "(microseconds, p50/p99; op = one operation of the target, 10 or 100 calls)"
+	"op none" "op swaps" "stepped/retries/failed"
+printf '%s\n' "(p50/p99: swap and floor times in microseconds, op = one operation of the target (10 or 100 calls) in ns)"
 for n in $FUNCS; do
 for kind in $KINDS; do
 for th in $THREADS; do
@@ -86,16 +86,21 @@ for th in $THREADS; do
 	"$FLOOR" "$TPID" "$SWAPS" > "$W/floor"
 	cut -d' ' -f1 "$W/floor" > "$W/fstop"; cut -d' ' -f2 "$W/floor" > "$W/fpause"
 	# swaps, alternating v2/v1; the target's latency meanwhile
-	: > "$W/stop"; : > "$W/patch"; : > "$W/pause"; : > "$W/total"
+	: > "$W/stop"; : > "$W/patch"; : > "$W/pause"; : > "$W/total"; : > "$W/steps"
+	failed=0
 	kill -USR1 "$TPID"
 	t0=$(date +%s%N)
 	for ((i = 1; i <= SWAPS; i++)); do
 		v=$(( i % 2 == 1 ? 2 : 1 ))
-		"$SOSWAP" live --json --pid "$TPID" libbench.so.1 "$W/lib$n-v$v/libbench.so.1" > "$W/j"
-		jq -r '.times_ns | "\(.stop) \(.patch_window) \(.pause) \(.total)"' "$W/j" |
-			while read -r a b c d; do
+		if ! "$SOSWAP" live --json --pid "$TPID" libbench.so.1 \
+			"$W/lib$n-v$v/libbench.so.1" > "$W/j" 2> "$W/err"; then
+			failed=$((failed + 1)); cat "$W/err" >&2; continue
+		fi
+		jq -r '"\(.times_ns.stop) \(.times_ns.patch_window) \(.times_ns.pause) \(.times_ns.total) \(.threads_stepped) \(.retries)"' "$W/j" |
+			while read -r a b c d e f; do
 				echo "$a" >> "$W/stop"; echo "$b" >> "$W/patch"
 				echo "$c" >> "$W/pause"; echo "$d" >> "$W/total"
+				echo "$e $f" >> "$W/steps"
 			done
 	done
 	t1=$(date +%s%N)
@@ -104,10 +109,11 @@ for th in $THREADS; do
 	kill -USR1 "$TPID"
 	sleep "$(awk -v d=$((t1 - t0)) 'BEGIN {printf "%.2f", d / 1e9}')"
 	lat_none=$(latency "$out")
-	printf '%-5s %-5s %3s | %-11s %-11s %-11s %-11s | %-11s %-11s | %-13s %-13s\n' \
+	printf '%-5s %-5s %3s | %-11s %-11s %-11s %-13s | %-11s %-11s | %-11s %-11s | %s\n' \
 		"$n" "$kind" "$th" "$(p50p99 "$W/stop")" "$(p50p99 "$W/patch")" \
 		"$(p50p99 "$W/pause")" "$(p50p99 "$W/total")" "$(p50p99 "$W/fstop")" \
-		"$(p50p99 "$W/fpause")" "$lat_none" "$lat_swap"
+		"$(p50p99 "$W/fpause")" "$lat_none" "$lat_swap" \
+		"$(awk -v f=$failed '{s+=$1; r+=$2} END {printf "%d/%d/%d", s, r, f}' "$W/steps")"
 	kill "$TPID"; wait "$TPID" 2>/dev/null || true; TPID=
 done
 done
@@ -117,9 +123,10 @@ done
 n=${FUNCS%% *}
 "$W/target$n" sleep 1 "$W/out" & TPID=$!
 wait_file "$W/out.cost"
-cost() { local i; for i in 1 2 3 4 5 6 7; do sleep 0.05; cat "$W/out.cost"; done | pct 50; }
+# the least disturbed of 20 measurements (of 1M calls each)
+cost() { local i; for i in $(seq 20); do sleep 0.03; cat "$W/out.cost"; done | sort -n | head -1; }
 before=$(cost)
 "$SOSWAP" live --pid "$TPID" libbench.so.1 "$W/lib$n-v2/libbench.so.1" > /dev/null
 sleep 0.1
 after=$(cost)
-echo "call cost through the GOT: before ${before} ns, after ${after} ns (median of 7 x 1M calls)"
+echo "call cost through the GOT: before ${before} ns, after ${after} ns (best of 20 x 1M calls)"

@@ -850,6 +850,7 @@ struct soswap_live_stats {
 	unsigned data_migrated;		/* changed objects (soswap_migrate) */
 	unsigned writes;		/* writes made (spans merge several) */
 	unsigned retries;		/* pauses retried: a thread was in the way */
+	unsigned threads_stepped;	/* single-stepped out of the entry bytes */
 	int reused;			/* NEW was already loaded in the target */
 	int dry_run, rollback;
 	int migrate_called;

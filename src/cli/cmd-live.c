@@ -90,6 +90,7 @@ static void print_json(pid_t pid, const soswap_live_report *r)
 	soswap_json_kbool(&j, "migrate_called", s->migrate_called);
 	soswap_json_kuint(&j, "writes", s->writes);
 	soswap_json_kuint(&j, "retries", s->retries);
+	soswap_json_kuint(&j, "threads_stepped", s->threads_stepped);
 	soswap_json_key(&j, "times_ns");
 	soswap_json_obj_begin(&j);
 	soswap_json_kuint(&j, "stop", s->stop_ns);
@@ -147,9 +148,10 @@ static void print_text(const struct cli_ctx *ctx, pid_t pid, const soswap_live_r
 	}
 	if (!s->dry_run) {
 		printf("  pause:             %.0f us (stop %.0f us, patch window %.0f us, "
-		       "%u write%s, %u retr%s)\n", us(s->pause_ns), us(s->stop_ns),
-		       us(s->patch_ns), s->writes, s->writes == 1 ? "" : "s", s->retries,
-		       s->retries == 1 ? "y" : "ies");
+		       "%u write%s, %u retr%s, %u thread%s stepped)\n", us(s->pause_ns),
+		       us(s->stop_ns), us(s->patch_ns), s->writes, s->writes == 1 ? "" : "s",
+		       s->retries, s->retries == 1 ? "y" : "ies", s->threads_stepped,
+		       s->threads_stepped == 1 ? "" : "s");
 		printf("  total:             %.1f ms\n", us(s->total_ns) / 1000.0);
 	}
 	if (soswap_live_report_journal(r))

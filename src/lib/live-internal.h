@@ -124,7 +124,7 @@ struct soswap__pause_stats {
 	uint64_t stopped_ns;	/* last thread stopped */
 	uint64_t resume_ns;	/* first resume */
 	uint64_t resumed_ns;	/* last resume done */
-	unsigned retries, writes;
+	unsigned retries, writes, stepped;
 	int wrote;		/* writing started: the journal is needed */
 };
 

@@ -427,6 +427,7 @@ static int do_switch(struct live *L, const char *journal, soswap_err *err)
 				L->migrate_fn ? call_migrate : NULL, &ma, &ps, err);
 	L->rep->st.retries = ps.retries;
 	L->rep->st.writes = ps.writes;
+	L->rep->st.threads_stepped = ps.stepped;
 	if (r < 0 && !ps.wrote) {
 		/* nothing was written: the transaction is over */
 		soswap_err e2;
@@ -667,6 +668,7 @@ static int rollback(struct live *L, soswap_err *err)
 		L->rep->st.pause_ns = ps.resumed_ns - ps.first_ns;
 		L->rep->st.retries = ps.retries;
 		L->rep->st.writes = ps.writes;
+		L->rep->st.threads_stepped = ps.stepped;
 	}
 	return soswap__journal_mark(journal, "rollback", id, err);
 }

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "live-internal.h"
@@ -96,6 +98,7 @@ struct stack_buf {
 	struct iovec *local, *remote;
 	size_t *owner;
 	size_t cap;
+	unsigned stepped;	/* threads single-stepped out of busy bytes */
 };
 
 static int stack_buf_init(struct stack_buf *sb, size_t nthreads)
@@ -134,6 +137,41 @@ static int live_stack(const struct soswap_thread *th, const struct stack_ext *st
 	return 0;
 }
 
+/* A thread stopped with its PC inside busy bytes (a tiny hot function's
+ * body lies there) is single-stepped out of them, at most MAX_STEPS
+ * instructions, instead of waiting for a lucky stop: with many threads in
+ * such a function, a moment when none is inside may never come.  Only a
+ * thread in an interrupt stop (not one holding a signal) is stepped; the
+ * SIGTRAP of the step is then discarded on resume.  0 when it left. */
+#define MAX_STEPS 16
+static int step_out(struct soswap_thread *th, const struct soswap__plan *p)
+{
+	if (th->kind != SOSWAP_STOP_EVENT || th->in_syscall)
+		return -1;
+	for (int i = 0; i < MAX_STEPS; i++) {
+		int status;
+		if (ptrace(PTRACE_SINGLESTEP, th->tid, 0, 0) < 0)
+			return -1;
+		if (waitpid(th->tid, &status, __WALL) != th->tid)
+			return -1;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			th->gone = 1;
+			th->stopped = 0;
+			return 0;
+		}
+		/* now in a signal-delivery-stop: resume with no signal, unless
+		 * another signal than the step's trap arrived */
+		th->kind = SOSWAP_STOP_SIGNAL;
+		th->sig = WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP ?
+			  WSTOPSIG(status) : 0;
+		if (th->sig || ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) < 0)
+			return -1;
+		if (!soswap__plan_busy(p, th->regs.rip))
+			return 0;
+	}
+	return -1;
+}
+
 static int words_busy(const struct soswap__plan *p, const uint64_t *w, uint64_t n)
 {
 	for (uint64_t k = 0; k < n; k++)
@@ -157,8 +195,13 @@ static ssize_t find_busy_thread(struct soswap_tracee *t, const struct soswap__pl
 		uint64_t lo, len;
 		if (th->gone)
 			continue;
-		if (soswap__plan_busy(p, th->regs.rip))
-			return (ssize_t)i;
+		if (soswap__plan_busy(p, th->regs.rip)) {
+			if (step_out(&t->threads[i], p) < 0)
+				return (ssize_t)i;
+			sb->stepped++;
+		}
+		if (th->gone)
+			continue;
 		if (n >= sb->cap || !live_stack(th, st, nst, &lo, &len) ||
 		    used + len > sb->size)
 			continue;
@@ -291,6 +334,7 @@ int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
 		soswap__trace_resume_all(t, &e2);
 		goto out;
 	}
+	ps->stepped = sb.stepped;
 	ps->wrote = 1;
 	r = write_spans(t, p->w, sp, nsp, buf, back, err);
 	ps->writes = (unsigned)nsp;

@@ -51,7 +51,7 @@ wait_version() {
 	fail "not every caller reached v$v: $(cat "$STATUS")"
 }
 
-ALL_KINDS="direct fp user sleep read epoll"
+ALL_KINDS="direct fp user tiny sleep read epoll"
 
 # healthy: alive, still calling, no bad result, no EINTR leaked, state kept
 healthy() {
@@ -104,7 +104,7 @@ healthy() {
 	run "$SOSWAP" live --json --pid "$TPID" libcounter.so.1 "$B/v2/libcounter.so.1"
 	[ "$status" -eq 0 ] || fail "swap failed"
 	echo "$output" | jqe '.operation == "swap" and .dry_run == false and .reused == false'
-	echo "$output" | jqe '.entry_jumps == 3 and .got_slots >= 3 and .modules_patched >= 3'
+	echo "$output" | jqe '.entry_jumps == 4 and .got_slots >= 3 and .modules_patched >= 3'
 	echo "$output" | jqe '[.modules[].name] | any(endswith("libuser.so"))'
 	echo "$output" | jqe '[.functions_skipped[].name] | sort == ["counter_spin", "counter_zero"]'
 	echo "$output" | jqe '.data_shared == 2 and .abi == "same"'
@@ -116,7 +116,7 @@ healthy() {
 
 	run "$SOSWAP" live --rollback --json --pid "$TPID"
 	[ "$status" -eq 0 ] || fail "rollback failed"
-	echo "$output" | jqe '.operation == "rollback" and .entry_jumps == 3 and .got_slots >= 3'
+	echo "$output" | jqe '.operation == "rollback" and .entry_jumps == 4 and .got_slots >= 3'
 	grep -q "^rollback 1$" "$journal"
 	wait_version 1 $ALL_KINDS
 	healthy
@@ -191,7 +191,7 @@ healthy() {
 	run "$SOSWAP" live --json --no-entry-jumps --pid "$TPID" libcounter.so.1 "$B/v2/libcounter.so.1"
 	[ "$status" -eq 0 ] || fail "swap failed"
 	echo "$output" | jqe '.entry_jumps == 0 and .got_slots >= 3'
-	wait_version 2 direct user sleep read epoll
+	wait_version 2 direct user tiny sleep read epoll
 	sleep 0.3
 	[ "$(field fp)" = 1 ] || fail "the stored pointer reached v2 without an entry jump"
 	healthy
@@ -201,7 +201,7 @@ healthy() {
 	start_target "$B/target-pie-lazy" 8
 	run "$SOSWAP" live --dry-run --json --pid "$TPID" libcounter.so.1 "$B/v2/libcounter.so.1"
 	[ "$status" -eq 0 ]
-	echo "$output" | jqe '.dry_run == true and .entry_jumps == 3 and .journal == null'
+	echo "$output" | jqe '.dry_run == true and .entry_jumps == 4 and .journal == null'
 	! grep -q "$SOSWAP_RUN_DIR" /proc/$TPID/maps || fail "dry run loaded NEW"
 	[ "$(grep TracerPid /proc/$TPID/status | awk '{print $2}')" = 0 ]
 	sleep 0.2
