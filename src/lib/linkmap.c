@@ -158,6 +158,7 @@ static void open_module(struct soswap__module *m, pid_t pid,
 			m->file = strdup(path);
 		}
 		m->deleted = mp->deleted;
+		m->mapped = strdup(mp->path);
 		break;
 	}
 	soswap__module_extent(m);
@@ -244,6 +245,7 @@ void soswap__modules_free(struct soswap__modules *mods)
 	for (size_t i = 0; i < mods->n; i++) {
 		free(mods->m[i].name);
 		free(mods->m[i].file);
+		free(mods->m[i].mapped);
 		soswap_elf_close(mods->m[i].elf);
 	}
 	free(mods->m);

@@ -30,6 +30,9 @@ struct soswap__module {
 	uint64_t l_ld;		/* its dynamic section in the target */
 	char *name;		/* l_name ("" for the executable) */
 	char *file;		/* path soswap opens: /proc/PID/map_files/... */
+	char *mapped;		/* the file's path in /proc/PID/maps (without
+				   " (deleted)"); differs from name when the
+				   loader went through a symlink */
 	soswap_elf *elf;	/* NULL for the vDSO or an unreadable object */
 	uint64_t lo, hi;	/* [lo, hi): its PT_LOAD extent in the target */
 	int deleted;		/* mapped from a deleted file */
@@ -208,6 +211,18 @@ int soswap__journal_begin(const char *path, pid_t pid, uint64_t start,
 			  const char *old_desc, const char *new_desc,
 			  const struct soswap__write *w, size_t nw,
 			  unsigned *id, soswap_err *err);
+/* Whether pid's journal says the process was moved off the library file it
+ * maps at `path` (its path in /proc/PID/maps) by a swap still in effect;
+ * the path it runs instead goes to now (may be NULL).  1 yes, 0 no or no
+ * journal.  Used so that who, stale and upgrade show a swapped process as
+ * running the new version although the old file stays mapped. */
+int soswap__journal_swapped_off(pid_t pid, const char *path, char *now,
+				size_t nowsz);
+/* Where live swaps stage a copy of the library file `path` for targets to
+ * load (RUN_DIR/lib/HASH-NAME, see live.c): 0 and the path in buf when that
+ * copy exists, -ENOENT otherwise.  Processes running `path`'s version after
+ * a live swap map this copy, not `path`. */
+int soswap__live_staged_copy(const char *path, char *buf, size_t size);
 /* Append "commit ID" or "rollback ID" and fsync. */
 int soswap__journal_mark(const char *path, const char *what, unsigned id,
 			 soswap_err *err);

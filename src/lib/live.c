@@ -125,7 +125,12 @@ static ssize_t find_old(const struct soswap__modules *mods, const char *old)
 			continue;
 		const char *base = strrchr(m->name, '/');
 		const char *so = soswap_elf_soname(m->elf);
+		/* The path in maps counts too: after a package upgrade renamed
+		 * a new file over OLD's path, stat(old) names the new file and
+		 * l_name may be a symlink's path, but maps still shows the
+		 * file the target runs. */
 		if (!strcmp(m->name, old) || (base && !strcmp(base + 1, old)) ||
+		    (m->mapped && !strcmp(m->mapped, old)) ||
 		    (so && !strcmp(so, old)) ||
 		    (by_file && st.st_dev == soswap_elf_dev(m->elf) &&
 		     st.st_ino == soswap_elf_ino(m->elf)))
@@ -194,6 +199,31 @@ static int pick_old(struct live *L)
 
 /* ---- loading NEW ---------------------------------------------------------- */
 
+/* RUN_DIR/lib/HASH-NAME of a library file's content. */
+static int staged_path(char *buf, size_t size, const char *dir, uint64_t hash,
+		       const char *file)
+{
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	int n = snprintf(buf, size, "%s/lib/%016" PRIx64 "-%s", dir, hash, base);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int soswap__live_staged_copy(const char *path, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+	soswap_elf *e;
+	struct stat st;
+	if (soswap__run_dir(dir, sizeof(dir), NULL) < 0 ||
+	    soswap_elf_open(&e, path, NULL) < 0)
+		return -ENOENT;
+	int r = staged_path(buf, size, dir, content_hash(e), path);
+	soswap_elf_close(e);
+	if (r < 0)
+		return r;
+	return stat(buf, &st) == 0 ? 0 : -ENOENT;
+}
+
 /* Copy NEW to RUN_DIR/lib/HASH-NAME (inside the target's root) unless
  * already there; fills L->target_path. */
 static int stage_new(struct live *L, soswap_err *err)
@@ -202,11 +232,8 @@ static int stage_new(struct live *L, soswap_err *err)
 	int r = soswap__run_dir(dir, sizeof(dir), err);
 	if (r < 0)
 		return r;
-	const char *base = strrchr(L->new_arg, '/');
-	base = base ? base + 1 : L->new_arg;
-	int n = snprintf(L->target_path, sizeof(L->target_path), "%s/lib/%016" PRIx64 "-%s",
-			 dir, L->new_hash, base);
-	if (n < 0 || (size_t)n >= sizeof(L->target_path))
+	if (staged_path(L->target_path, sizeof(L->target_path), dir, L->new_hash,
+			L->new_arg) < 0)
 		return soswap__fail(err, -ENAMETOOLONG, "%s: path too long", dir);
 	if (L->ti.other_mntns)
 		snprintf(host, sizeof(host), "/proc/%d/root%s/lib", (int)L->pid, dir);
@@ -415,8 +442,11 @@ static int do_switch(struct live *L, const char *journal, soswap_err *err)
 	struct soswap__pause_stats ps;
 	struct migrate_args ma = { L, L->mods.m[L->old_idx].lm };
 	int r = soswap__proc_start_time(L->pid, &start, err);
+	/* OLD is recorded by its path in maps: what who and stale see. */
+	const struct soswap__module *om = &L->mods.m[L->old_idx];
 	if (r < 0 || (r = soswap__journal_begin(journal, L->pid, start,
-						L->mods.m[L->old_idx].name, L->target_path,
+						om->mapped ? om->mapped : om->name,
+						L->target_path,
 						L->plan.w, L->plan.nw, &id, err)) < 0)
 		return r;
 	/* Signals that reached seized threads while soswap planned hold them
