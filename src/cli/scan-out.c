@@ -55,6 +55,9 @@ void scan_print_procs(const struct cli_ctx *ctx, const soswap_scan *s,
 		printf("  %7d  %-10s %-16s 0x%-12" PRIx64 "  %s%s\n", (int)p->pid,
 		       scan_user(p->uid), p->comm, p->base, p->path,
 		       p->deleted ? " (deleted)" : "");
+		if (p->flags & SOSWAP_PROC_SWAPPED)
+			printf("  %7s  %sswapped live: runs %s%s\n", "", cli_green(ctx),
+			       p->swapped_to, cli_reset(ctx));
 	}
 }
 
@@ -84,6 +87,7 @@ void scan_json_procs(struct soswap_json *j, const soswap_scan *s,
 		else
 			soswap_json_double(j, (double)p->start_ns / 1e9);
 		soswap_json_kbool(j, "swapped", p->flags & SOSWAP_PROC_SWAPPED);
+		soswap_json_kstr(j, "swapped_to", p->swapped_to);
 		soswap_json_obj_end(j);
 	}
 	soswap_json_arr_end(j);

@@ -447,3 +447,39 @@ int soswap__journal_mark(const char *path, const char *what, unsigned id,
 	struct mark_args a = { what, id };
 	return append(path, 0, 0, write_mark, &a, err);
 }
+
+/* The swaps of a journal still in effect: committed and not rolled back. */
+static int txn_active(const struct soswap__jtxn *t)
+{
+	return t->committed && !t->rolled_back;
+}
+
+int soswap__journal_swapped_off(pid_t pid, const char *path, char *now,
+				size_t nowsz)
+{
+	uint64_t start;
+	char jpath[4200];
+	struct soswap__journal j;
+	if (!path || soswap__proc_start_time(pid, &start, NULL) < 0 ||
+	    soswap__journal_path(jpath, sizeof(jpath), pid, start, NULL) < 0 ||
+	    access(jpath, F_OK) < 0 || soswap__journal_load(&j, jpath, NULL) < 0)
+		return 0;
+	const struct soswap__jtxn *last = NULL;
+	int off = 0;
+	for (size_t i = 0; i < j.ntx; i++) {
+		const struct soswap__jtxn *t = &j.tx[i];
+		if (!txn_active(t))
+			continue;
+		last = t;
+		if (t->old_desc && !strcmp(t->old_desc, path))
+			off = 1;
+	}
+	/* A later swap back onto this very file puts it in use again. */
+	if (off && last && last->new_desc && !strcmp(last->new_desc, path))
+		off = 0;
+	if (off && now && nowsz) {
+		snprintf(now, nowsz, "%s", last && last->new_desc ? last->new_desc : "");
+	}
+	soswap__journal_free(&j);
+	return off;
+}

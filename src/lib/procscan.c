@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "live-internal.h"
 #include "procscan.h"
 
 #define PROC_MAX 4000000	/* pids accepted from /proc or the caller */
@@ -448,6 +449,12 @@ static int add_hit(struct scan_ctx *c, struct proc_info *pi,
 	h.p.start_ns = pi->start_ns;
 	if (!h.p.path || !h.p.comm || !h.p.cmdline)
 		return -ENOMEM;
+	char now[4096];
+	if (soswap__journal_swapped_off(pi->pid, f->path, now, sizeof(now))) {
+		h.p.flags |= SOSWAP_PROC_SWAPPED;
+		if (!(h.p.swapped_to = own(s, now)))
+			return -ENOMEM;
+	}
 	pthread_mutex_lock(&s->lock);
 	int rc = soswap__grow((void **)&s->hits, &s->hcap, s->nhits + 1, sizeof(*s->hits));
 	if (!rc)
@@ -684,6 +691,9 @@ static int stale_proc(struct scan_ctx *c, struct proc_info *pi, struct mfiles *f
 			continue;
 		enum soswap_stale_kind kind = stale_kind(c, pi, f, &cur, cur_rc);
 		if (kind == SOSWAP_STALE_NONE)
+			continue;
+		/* Live-swapped off this file: it runs the new version. */
+		if (soswap__journal_swapped_off(pi->pid, f->path, NULL, 0))
 			continue;
 		if (f->deleted)
 			resolve_ident(pi->pid, f);
