@@ -668,9 +668,11 @@ enum soswap_stale_kind {
 
 /* Process flags (soswap_proc_map.flags). */
 enum {
-	/* Reserved for the live-swap journal: the process was moved to the
-	 * new version of this library by `soswap live` and runs the NEW code
-	 * although its maps still name the old file.  Not set yet. */
+	/* The live-swap journal says the process was moved off this file by
+	 * `soswap live` (or `upgrade --live`) and runs the new version
+	 * (swapped_to) although its maps still name the old file.  soswap_who
+	 * reports such processes with this flag; soswap_stale leaves them
+	 * out: they are not stale. */
 	SOSWAP_PROC_SWAPPED = 1 << 0,
 };
 
@@ -690,6 +692,7 @@ struct soswap_proc_map {
 	int ident_from_maps;	/* dev/ino from the maps line (no map_files) */
 	int64_t start_ns;	/* process start, ns since the epoch, or -1 */
 	unsigned flags;		/* SOSWAP_PROC_* */
+	const char *swapped_to;	/* SOSWAP_PROC_SWAPPED: the file it runs */
 };
 
 /* One library and the processes mapping it. */
@@ -900,6 +903,82 @@ const char *soswap_live_report_skipped(const soswap_live_report *r, size_t i,
 size_t soswap_live_report_warning_count(const soswap_live_report *r);
 const char *soswap_live_report_warning(const soswap_live_report *r, size_t i);
 void soswap_live_report_free(soswap_live_report *r);
+
+/* ------------------------------------------------------------------ */
+/* Upgrade: install + live swap of every user (src/lib/upgrade.c)       */
+/* ------------------------------------------------------------------ */
+
+enum soswap_upgrade_state {
+	SOSWAP_UPGRADE_SWAPPED = 1,	/* runs the new version (live swap) */
+	SOSWAP_UPGRADE_FAILED,		/* the live swap failed: `reason` */
+	SOSWAP_UPGRADE_NEEDS_RESTART,	/* not swapped (no --live, or it cannot be) */
+	SOSWAP_UPGRADE_PLANNED,		/* dry run: would be swapped */
+	SOSWAP_UPGRADE_EXITED,		/* went away meanwhile */
+	SOSWAP_UPGRADE_ROLLED_BACK,	/* rollback: swapped back to the old version */
+};
+
+/* One process an upgrade dealt with. */
+struct soswap_upgrade_proc {
+	pid_t pid;
+	int64_t start_ns;	/* process start (identity with pid), or -1 */
+	const char *comm;
+	const char *old_path;	/* the library as the process mapped it */
+	const char *new_path;	/* what it was (or would be) swapped to */
+	enum soswap_upgrade_state state;
+	const char *reason;	/* why FAILED / NEEDS_RESTART, else NULL */
+	uint64_t pause_ns;	/* the live swap's pause */
+};
+
+struct soswap_upgrade_opts {
+	/* install (see struct soswap_install_opts) */
+	const char *dir;
+	const char *version;
+	int link_name;
+	int force;
+	int dry_run;		/* plan only: nothing installed or swapped */
+	int live;		/* live-swap every process (else: report them) */
+	int timeout_ms;		/* per live swap; 0 = its default */
+	/* called before each swap (done < total) and once at the end */
+	void (*progress)(void *arg, size_t done, size_t total, pid_t pid);
+	void *progress_arg;
+};
+
+typedef struct soswap_upgrade soswap_upgrade;
+
+/* Install NEW (soswap_install_run, with its ABI, downgrade and package
+ * checks), find every process mapping the version it replaced (by device
+ * and inode), and with opts->live swap each onto the installed file.  The
+ * processes swapped are recorded for soswap_upgrade_rollback().  A process
+ * that cannot be swapped does not make the call fail: it is listed as
+ * FAILED with the reason (see soswap_upgrade_complete()).  Returns 0 or
+ * the install's error. */
+int soswap_upgrade_run(soswap_upgrade **out, const char *new_path,
+		       const struct soswap_upgrade_opts *opts, soswap_err *err);
+
+/* After a package manager replaced libraries on disk: every process that
+ * maps a library whose path now names another file is swapped (opts->live)
+ * onto that file; processes whose library was deleted or rewritten in
+ * place are listed as NEEDS_RESTART.  `filter` as for soswap_stale().
+ * Only opts->live, dry_run, timeout_ms and progress are used. */
+int soswap_upgrade_stale(soswap_upgrade **out, const char *filter,
+			 const struct soswap_upgrade_opts *opts, soswap_err *err);
+
+/* Undo the last upgrade of SONAME in opts->dir: the soname link on disk
+ * (soswap_rollback) and the live swap of every process it swapped that is
+ * still running (same pid and start time). */
+int soswap_upgrade_rollback(soswap_upgrade **out, const char *soname,
+			    const struct soswap_upgrade_opts *opts, soswap_err *err);
+
+/* The install done (run only), the rollback done (rollback only). */
+const soswap_install *soswap_upgrade_install(const soswap_upgrade *u);
+const struct soswap_rollback_info *soswap_upgrade_rollback_info(const soswap_upgrade *u);
+size_t soswap_upgrade_count(const soswap_upgrade *u);
+const struct soswap_upgrade_proc *soswap_upgrade_get(const soswap_upgrade *u, size_t i);
+/* 1 when no process is left on the old version (none FAILED,
+ * NEEDS_RESTART or PLANNED). */
+int soswap_upgrade_complete(const soswap_upgrade *u);
+const char *soswap_upgrade_state_name(enum soswap_upgrade_state s);
+void soswap_upgrade_free(soswap_upgrade *u);
 
 #ifdef __cplusplus
 }

@@ -66,12 +66,12 @@ static void text_proc(void *arg, const struct soswap_proc_map *p)
 	printf("    %d %s\n", (int)p->pid, p->cmdline && *p->cmdline ? p->cmdline : p->comm);
 }
 
-static void print_json(const soswap_install *h, const char *new_path, const soswap_scan *procs)
+void cli_install_json(struct soswap_json *jp, const soswap_install *h,
+		      const char *new_path, const soswap_scan *procs)
 {
 	const struct soswap_install_info *in = soswap_install_get(h);
 	const soswap_abidiff *d = soswap_install_abidiff(h);
-	struct soswap_json j;
-	soswap_json_init(&j, stdout, 1);
+	struct soswap_json j = *jp;
 	soswap_json_obj_begin(&j);
 	soswap_json_kstr(&j, "new", new_path);
 	soswap_json_kstr(&j, "dir", in->dir);
@@ -102,16 +102,26 @@ static void print_json(const soswap_install *h, const char *new_path, const sosw
 	for (size_t i = 0; i < in->nsteps; i++)
 		soswap_json_str(&j, in->steps[i]);
 	soswap_json_arr_end(&j);
-	soswap_json_key(&j, "processes");
-	soswap_json_arr_begin(&j);
-	each_process(procs, json_proc, &j);
-	soswap_json_arr_end(&j);
+	if (procs) {
+		soswap_json_key(&j, "processes");
+		soswap_json_arr_begin(&j);
+		each_process(procs, json_proc, &j);
+		soswap_json_arr_end(&j);
+	}
 	soswap_json_obj_end(&j);
+	*jp = j;
+}
+
+static void print_json(const soswap_install *h, const char *new_path, const soswap_scan *procs)
+{
+	struct soswap_json j;
+	soswap_json_init(&j, stdout, 1);
+	cli_install_json(&j, h, new_path, procs);
 	soswap_json_finish(&j);
 }
 
-static void print_text(const struct cli_ctx *ctx, const soswap_install *h,
-		       const soswap_scan *procs)
+void cli_install_text(const struct cli_ctx *ctx, const soswap_install *h,
+		      const soswap_scan *procs)
 {
 	const struct soswap_install_info *in = soswap_install_get(h);
 	const soswap_abidiff *d = soswap_install_abidiff(h);
@@ -222,7 +232,7 @@ int cmd_install(int argc, char **argv, struct cli_ctx *ctx)
 	if (ctx->json)
 		print_json(h, argv[optind], procs);
 	else
-		print_text(ctx, h, procs);
+		cli_install_text(ctx, h, procs);
 	soswap_scan_free(procs);
 	soswap_install_free(h);
 	return EXIT_OK;
