@@ -149,7 +149,7 @@ playbook() {
 	fleet "$base"
 	ex="$SOSWAP_SRC/examples"
 	"$CC" -O1 -pthread -I"$ex/libgreet" -o "$F/greetd" "$ex/server/greetd.c" \
-		-L"$F/canary/lib" -lgreet -Wl,-rpath,"$F/canary/lib"
+		"$F/canary/lib/libgreet.so.1" -Wl,-rpath,"$F/canary/lib"
 	"$CC" -O1 -pthread -o "$F/loadgen" "$ex/server/loadgen.c"
 	bg "$F/greetd" --threads 4 --ready-file "$F/port"
 	wait_for "$F/port"
