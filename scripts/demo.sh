@@ -123,7 +123,7 @@ echo "  first answer:  $(jq -r .first_answer "$W/load.json")"
 echo "  last answer:   $(jq -r .last_answer "$W/load.json")"
 echo "  a new connection at the end: $after_new"
 echo "  answers by version: $(jq -r '.versions | to_entries | map("\(.key) \(.value)") | join(", ")' "$W/load.json")"
-echo "  request latency: mean $(jq -r .latency_us.mean "$W/load.json") us, max $(jq -r .latency_us.max "$W/load.json") us"
+echo "  request latency: $(jq -r '.latency_us | "p50 \(.p50) us, p99 \(.p99) us, max \(.max) us"' "$W/load.json")"
 echo "${B}before: $first, after: $last${N}"
 if [ "$failed" -eq 0 ] && [ "$load_rc" -eq 0 ]; then
 	echo "${G}$ok requests, 0 failed${N}"

@@ -8,7 +8,8 @@
  * anything else — a refused connection, a timeout, a closed connection, a
  * wrong answer — counts as a failed request.  At the end it prints how many
  * requests succeeded and failed, which library versions answered (and which
- * answered first and last) and the request latency.
+ * answered first and last) and the request latency (mean, p50 and p99
+ * within 1/8 of their value, max).
  *
  *   loadgen --port PORT [--connections N] [--duration SECONDS] [--count N]
  *           [--timeout MS] [--name NAME] [--ready-file FILE] [--json]
@@ -38,6 +39,10 @@
 #define VERSION_LEN 16
 #define ANSWER_LEN 128
 #define MAX_REPORTED_ERRORS 5
+/* Latency histogram: 8 sub-buckets per power of two of nanoseconds, so a
+ * percentile is known within 1/8 of its value. */
+#define LAT_SUB 8
+#define LAT_BUCKETS (64 * LAT_SUB)
 
 struct config {
 	int port;
@@ -66,6 +71,7 @@ struct conn_stats {
 	struct version_count versions[MAX_VERSIONS];
 	struct answer_seen first, last;
 	uint64_t lat_sum_ns, lat_max_ns;
+	uint64_t lat_hist[LAT_BUCKETS];
 };
 
 struct worker {
@@ -197,6 +203,42 @@ static void count_version(struct conn_stats *st, const char *tag)
 	}
 }
 
+static unsigned lat_bucket(uint64_t ns)
+{
+	if (ns < LAT_SUB)
+		return (unsigned)ns;
+	unsigned top = 63u - (unsigned)__builtin_clzll(ns);	/* ns >= 2^top */
+	unsigned sub = (unsigned)(ns >> (top - 3)) & (LAT_SUB - 1);
+	return top * LAT_SUB + sub;
+}
+
+/* Upper bound of a bucket, in nanoseconds. */
+static uint64_t lat_bucket_max(unsigned b)
+{
+	if (b < LAT_SUB)
+		return b;
+	unsigned top = b / LAT_SUB, sub = b % LAT_SUB;
+	return ((uint64_t)(LAT_SUB + sub + 1) << (top - 3)) - 1;
+}
+
+/* The latency below which a fraction q of the requests answered. */
+static double lat_percentile_us(const struct conn_stats *st, double q)
+{
+	uint64_t n = 0, want = (uint64_t)((double)st->ok * q + 0.5);
+	if (!st->ok)
+		return 0;
+	if (want < 1)
+		want = 1;
+	for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+		n += st->lat_hist[b];
+		if (n >= want) {
+			uint64_t v = lat_bucket_max(b);
+			return (double)(v < st->lat_max_ns ? v : st->lat_max_ns) / 1e3;
+		}
+	}
+	return (double)st->lat_max_ns / 1e3;
+}
+
 static void remember(struct answer_seen *a, uint64_t at, const char *text, const char *tag)
 {
 	a->at_ns = at;
@@ -231,6 +273,7 @@ static int request(struct worker *w, int fd, const char *req, size_t reqlen)
 	w->st.lat_sum_ns += t1 - t0;
 	if (t1 - t0 > w->st.lat_max_ns)
 		w->st.lat_max_ns = t1 - t0;
+	w->st.lat_hist[lat_bucket(t1 - t0)]++;
 	count_version(&w->st, tag);
 	if (!w->st.first.at_ns)
 		remember(&w->st.first, t1, line, tag);
@@ -305,6 +348,8 @@ static void merge(struct conn_stats *all, const struct conn_stats *st)
 	all->lat_sum_ns += st->lat_sum_ns;
 	if (st->lat_max_ns > all->lat_max_ns)
 		all->lat_max_ns = st->lat_max_ns;
+	for (unsigned b = 0; b < LAT_BUCKETS; b++)
+		all->lat_hist[b] += st->lat_hist[b];
 	for (int i = 0; i < MAX_VERSIONS && st->versions[i].tag[0]; i++) {
 		for (int j = 0; j < MAX_VERSIONS; j++) {
 			if (!all->versions[j].tag[0])
@@ -341,6 +386,7 @@ static void print_summary(const struct config *cfg, const struct conn_stats *all
 {
 	double mean_us = all->ok ? (double)all->lat_sum_ns / (double)all->ok / 1e3 : 0;
 	double max_us = (double)all->lat_max_ns / 1e3;
+	double p50_us = lat_percentile_us(all, 0.50), p99_us = lat_percentile_us(all, 0.99);
 
 	if (cfg->json) {
 		printf("{\"connections\":%d,\"seconds\":%.3f,\"ok\":%ld,\"failed\":%ld,"
@@ -358,7 +404,8 @@ static void print_summary(const struct config *cfg, const struct conn_stats *all
 		json_string(all->first.text);
 		printf(",\"last_answer\":");
 		json_string(all->last.text);
-		printf(",\"latency_us\":{\"mean\":%.1f,\"max\":%.1f}}\n", mean_us, max_us);
+		printf(",\"latency_us\":{\"mean\":%.1f,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
+		       mean_us, p50_us, p99_us, max_us);
 		return;
 	}
 	printf("loadgen: %d connections, %.2f s: %ld requests ok, %ld failed\n",
@@ -368,7 +415,8 @@ static void print_summary(const struct config *cfg, const struct conn_stats *all
 		printf(" %s %ld", all->versions[i].tag, all->versions[i].n);
 	printf("\nloadgen: first answer: %s\n", all->first.text);
 	printf("loadgen: last answer:  %s\n", all->last.text);
-	printf("loadgen: latency: mean %.1f us, max %.1f us\n", mean_us, max_us);
+	printf("loadgen: latency: mean %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us\n",
+	       mean_us, p50_us, p99_us, max_us);
 }
 
 static void usage(FILE *f)

@@ -171,6 +171,7 @@ build_examples() {
 	[ "$status" -eq 0 ]
 	echo "$output" | jqe '.ok == 300 and .failed == 0 and .versions == {"v1": 300}
 		and .first == "v1" and .last == "v1" and .last_answer == "greet v1: hello ada"'
+	echo "$output" | jqe '.latency_us | .p50 > 0 and .p50 <= .p99 and .p99 <= .max and .mean <= .max'
 	run "$T/loadgen" --port "$(cat "$T/port2")" --connections 2 --count 50 --name ada
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"50 requests ok, 0 failed"* ]]
