@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config libelf-dev libdw-dev
  libcapstone-dev libcmocka-dev bats jq clang libclang-rt-14-dev binutils
  elfutils abigail-tools libtree lsof needrestart ansible procps psmisc
- util-linux man-db python3 file libc6-dbg libjson-c-dev gcc-multilib"
+ util-linux man-db python3 file libc6-dbg libjson-c-dev gcc-multilib libcap2-bin bc"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -93,6 +93,18 @@ mklibs() { # mklibs DIR VALUE: libdep.so with that value in DIR
 	[[ "$output" == *"libdep.so => not found"* ]]
 }
 
+@test "deps: \$LIB and \$PLATFORM in run paths" {
+	plat=$(/lib64/ld-linux-x86-64.so.2 --help | sed -n 's/^  \([^ ]*\) (AT_PLATFORM.*/\1/p')
+	[ -n "$plat" ]
+	mklibs "$T/$plat" 6
+	build_exe "$T/p" "$D/prog.c" -L"$T/$plat" -ldep -Wl,-rpath,"$T/"'$PLATFORM'
+	check_agree "$T/p"
+	dep_json libdep.so "$T/p" | jqe --arg p "$T/$plat/libdep.so" '.path == $p'
+	build_exe "$T/q" "$D/plain.c" -Wl,-z,nodefaultlib -Wl,-rpath,'/usr/$LIB'
+	check_agree "$T/q"
+	dep_json libc.so.6 "$T/q" | jqe '.path == "/usr/lib/x86_64-linux-gnu/libc.so.6" and .source == "runpath"'
+}
+
 @test "deps: DF_1_NODEFLIB skips ld.so.cache and system directories" {
 	build_exe "$T/nodef" "$D/plain.c" -Wl,-z,nodefaultlib
 	check_agree "$T/nodef"
@@ -215,6 +227,16 @@ mklibs() { # mklibs DIR VALUE: libdep.so with that value in DIR
 	[[ "$output" == *"libdep.so: cannot open shared object file"* ]]
 	run runuser -u nobody -- "$SOSWAP" deps --json "$T/o/suid"
 	echo "$output" | jqe '.[0].objects[] | select(.name == "libdep.so" and .source == "not found")'
+	# File capabilities make an unprivileged exec secure too.
+	if command -v setcap >/dev/null; then
+		build_exe "$T/capprog" "$D/prog.c" -L"$T/l" -ldep
+		setcap cap_net_raw+ep "$T/capprog"
+		run -127 runuser -u nobody -- env LD_LIBRARY_PATH="$T/l" "$T/capprog"
+		[[ "$output" == *"libdep.so: cannot open shared object file"* ]]
+		run runuser -u nobody -- "$SOSWAP" deps --json --env LD_LIBRARY_PATH="$T/l" "$T/capprog"
+		echo "$output" | jqe '.[0].secure == "file capabilities"'
+		check_agree LD_LIBRARY_PATH="$T/l" "$T/capprog"
+	fi
 	# --secure forces it.
 	run "$SOSWAP" deps --secure --env LD_LIBRARY_PATH="$T/l" "$T/suid"
 	[ "$status" -eq 1 ]
@@ -292,6 +314,11 @@ mklibs() { # mklibs DIR VALUE: libdep.so with that value in DIR
 	[ "$status" -eq 0 ]
 	echo "$output" | jqe '.[0].objects[] | select(.name == "libc.so.6" and .path == "/lib/x86_64-linux-gnu/libc.so.6")'
 	echo "$output" | jqe '.[0].objects[] | select(.name == "libdep.so.1" and .path != null)'
+	# The root's /etc/ld.so.preload is read.
+	echo "libdep.so.1 # a comment" > "$T/root/etc/ld.so.preload"
+	run "$SOSWAP" deps --json --root "$T/root" /app/p
+	echo "$output" | jqe '.[0].objects[1] | .name == "libdep.so.1" and .preload'
+	rm "$T/root/etc/ld.so.preload"
 	# A corrupt cache in the root is reported, and the search goes on.
 	echo garbage > "$T/root/etc/ld.so.cache"
 	run "$SOSWAP" deps --root "$T/root" /app/p
