@@ -42,7 +42,7 @@ field() { sed -n "s/.* $1=\([0-9-]*\).*/\1/p" "$STATUS"; }
 # wait_version V KINDS...: every kind of caller answered by version V
 wait_version() {
 	local v="$1" i k ok; shift
-	for i in $(seq 200); do
+	for i in $(seq 600); do
 		ok=1
 		for k in "$@"; do [ "$(field "$k")" = "$v" ] || ok=0; done
 		[ $ok = 1 ] && return 0
@@ -58,7 +58,7 @@ healthy() {
 	kill -0 "$TPID" || fail "target died"
 	local c1 c2 i
 	c1=$(field calls)
-	for i in $(seq 100); do
+	for i in $(seq 400); do
 		c2=$(field calls)
 		[ "$c2" -gt "$c1" ] && break
 		sleep 0.05
