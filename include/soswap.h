@@ -861,6 +861,7 @@ struct soswap_live_stats {
 	uint64_t patch_ns;	/* last thread stopped -> first resumed */
 	uint64_t pause_ns;	/* first thread stopped -> last resumed */
 	uint64_t total_ns;	/* the whole call */
+	uint64_t load_ns;	/* the remote dlopen of NEW (0 when reused) */
 };
 
 /* Swap OLD for NEW in process pid.  OLD names the library as mapped in the

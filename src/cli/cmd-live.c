@@ -97,6 +97,7 @@ static void print_json(pid_t pid, const soswap_live_report *r)
 	soswap_json_kuint(&j, "patch_window", s->patch_ns);
 	soswap_json_kuint(&j, "pause", s->pause_ns);
 	soswap_json_kuint(&j, "total", s->total_ns);
+	soswap_json_kuint(&j, "load", s->load_ns);
 	soswap_json_obj_end(&j);
 	soswap_json_kstr(&j, "journal", soswap_live_report_journal(r));
 	soswap_json_key(&j, "warnings");
@@ -152,7 +153,10 @@ static void print_text(const struct cli_ctx *ctx, pid_t pid, const soswap_live_r
 		       us(s->stop_ns), us(s->patch_ns), s->writes, s->writes == 1 ? "" : "s",
 		       s->retries, s->retries == 1 ? "y" : "ies", s->threads_stepped,
 		       s->threads_stepped == 1 ? "" : "s");
-		printf("  total:             %.1f ms\n", us(s->total_ns) / 1000.0);
+		printf("  total:             %.1f ms", us(s->total_ns) / 1000.0);
+		if (s->load_ns)
+			printf(" (loading NEW %.1f ms)", us(s->load_ns) / 1000.0);
+		putchar('\n');
 	}
 	if (soswap_live_report_journal(r))
 		printf("  journal:           %s\n", soswap_live_report_journal(r));

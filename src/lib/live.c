@@ -583,8 +583,10 @@ static int swap(struct live *L, soswap_err *err)
 	if ((r = seize(L, err)) < 0)
 		return r;
 	if (reuse < 0) {
+		uint64_t t0 = soswap__now_ns();
 		if ((r = stage_new(L, err)) < 0 || (r = load_new(L, err)) < 0)
 			return r;
+		L->rep->st.load_ns = soswap__now_ns() - t0;
 		L->migrate_fn = find_migrate(L);
 		if ((r = build_plan(L, 0, err)) < 0)
 			return r;
