@@ -923,6 +923,7 @@ struct soswap_upgrade_proc {
 	pid_t pid;
 	int64_t start_ns;	/* process start (identity with pid), or -1 */
 	const char *comm;
+	const char *cmdline;	/* argv joined by spaces, "" when unknown */
 	const char *old_path;	/* the library as the process mapped it */
 	const char *new_path;	/* what it was (or would be) swapped to */
 	enum soswap_upgrade_state state;

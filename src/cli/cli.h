@@ -81,12 +81,12 @@ const char *cli_abi_verdict_name(enum soswap_abi_verdict v);
 void cli_json_abi_changes(struct soswap_json *j, const soswap_abidiff *d);
 
 /* The install report, shared by `install` and `upgrade` (cmd-install.c).
- * cli_install_json writes one JSON object value.  procs: the processes
- * still mapping the previous version, listed when not NULL. */
+ * cli_install_json writes one JSON object value.  procs: when not NULL,
+ * its processes left on the previous version are listed. */
 void cli_install_json(struct soswap_json *j, const soswap_install *h,
-		      const char *new_path, const soswap_scan *procs);
+		      const char *new_path, const soswap_upgrade *procs);
 void cli_install_text(const struct cli_ctx *ctx, const soswap_install *h,
-		      const soswap_scan *procs);
+		      const soswap_upgrade *procs);
 
 /* Subcommands: one file each, src/cli/cmd-NAME.c. */
 int cmd_info(int argc, char **argv, struct cli_ctx *ctx);

@@ -8,66 +8,42 @@
 #include "cli.h"
 #include "json.h"
 
-/* The processes still mapping the version just replaced: by identity of
- * the previous real name (symlink layout), or as a replaced file under the
- * soname's path (file layout: the old inode has no name any more).  NULL
- * when there is nothing to look for or the scan failed (a warning). */
-static soswap_scan *scan_previous(const struct cli_ctx *ctx, const soswap_install *h)
+/* Calls fn for each process an install left on the previous version:
+ * those mapping its file, and those a live swap moved onto it. */
+static size_t each_process(const soswap_upgrade *u,
+			   void (*fn)(void *, const struct soswap_upgrade_proc *), void *arg)
 {
-	const struct soswap_install_info *in = soswap_install_get(h);
-	if (in->unchanged || !in->previous_path)
-		return NULL;
-	soswap_scan *s = NULL;
-	soswap_err err = { 0 };
-	int rc;
-	char path[4096 + SOSWAP_NAME_MAX];
-	if (in->layout_file && !in->dry_run) {
-		snprintf(path, sizeof(path), "%s/%s", in->dir, in->soname);
-		rc = soswap_stale(&s, path, NULL, &err);
-	} else {
-		const char *files[] = { in->previous_path };
-		rc = soswap_who(&s, files, 1, NULL, &err);
-	}
-	if (rc < 0) {
-		cli_warn(ctx, "cannot list the processes using %s: %s", in->previous, err.msg);
-		return NULL;
-	}
-	return s;
-}
-
-/* Calls fn for each process of the scan once (a process may map the file
- * under several paths). */
-static void each_process(const soswap_scan *s, void (*fn)(void *, const struct soswap_proc_map *),
-			 void *arg)
-{
-	pid_t last = 0;
-	for (size_t i = 0; s && i < soswap_scan_count(s); i++) {
-		const struct soswap_proc_map *p = soswap_scan_get(s, i);
-		if (p->pid == last)
+	size_t n = 0;
+	for (size_t i = 0; u && i < soswap_upgrade_count(u); i++) {
+		const struct soswap_upgrade_proc *p = soswap_upgrade_get(u, i);
+		if (p->state != SOSWAP_UPGRADE_NEEDS_RESTART && p->state != SOSWAP_UPGRADE_PLANNED)
 			continue;
-		last = p->pid;
-		fn(arg, p);
+		if (fn)
+			fn(arg, p);
+		n++;
 	}
+	return n;
 }
 
-static void json_proc(void *arg, const struct soswap_proc_map *p)
+static void json_proc(void *arg, const struct soswap_upgrade_proc *p)
 {
 	struct soswap_json *j = arg;
 	soswap_json_obj_begin(j);
 	soswap_json_kint(j, "pid", p->pid);
 	soswap_json_kstr(j, "comm", p->comm);
 	soswap_json_kstr(j, "cmdline", p->cmdline);
+	soswap_json_kstr(j, "mapped", p->old_path);
 	soswap_json_obj_end(j);
 }
 
-static void text_proc(void *arg, const struct soswap_proc_map *p)
+static void text_proc(void *arg, const struct soswap_upgrade_proc *p)
 {
 	(void)arg;
-	printf("    %d %s\n", (int)p->pid, p->cmdline && *p->cmdline ? p->cmdline : p->comm);
+	printf("    %d %s\n", (int)p->pid, *p->cmdline ? p->cmdline : p->comm);
 }
 
 void cli_install_json(struct soswap_json *jp, const soswap_install *h,
-		      const char *new_path, const soswap_scan *procs)
+		      const char *new_path, const soswap_upgrade *procs)
 {
 	const struct soswap_install_info *in = soswap_install_get(h);
 	const soswap_abidiff *d = soswap_install_abidiff(h);
@@ -112,7 +88,8 @@ void cli_install_json(struct soswap_json *jp, const soswap_install *h,
 	*jp = j;
 }
 
-static void print_json(const soswap_install *h, const char *new_path, const soswap_scan *procs)
+static void print_json(const soswap_install *h, const char *new_path,
+		       const soswap_upgrade *procs)
 {
 	struct soswap_json j;
 	soswap_json_init(&j, stdout, 1);
@@ -121,7 +98,7 @@ static void print_json(const soswap_install *h, const char *new_path, const sosw
 }
 
 void cli_install_text(const struct cli_ctx *ctx, const soswap_install *h,
-		      const soswap_scan *procs)
+		      const soswap_upgrade *procs)
 {
 	const struct soswap_install_info *in = soswap_install_get(h);
 	const soswap_abidiff *d = soswap_install_abidiff(h);
@@ -148,7 +125,7 @@ void cli_install_text(const struct cli_ctx *ctx, const soswap_install *h,
 	}
 	for (size_t i = 0; i < in->nsteps; i++)
 		printf("  %s\n", in->steps[i]);
-	if (procs && soswap_scan_count(procs)) {
+	if (each_process(procs, NULL, NULL)) {
 		printf("  %s%s the previous version %s (restart them to use the new one):%s\n",
 		       cli_yellow(ctx), in->dry_run ? "processes mapping" : "still running",
 		       in->previous, cli_reset(ctx));
@@ -190,7 +167,8 @@ int cmd_install(int argc, char **argv, struct cli_ctx *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct soswap_install_opts o = { 0 };
+	/* An install is an upgrade that moves no process: it lists them. */
+	struct soswap_upgrade_opts o = { 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "d:V:lfnh", opts, NULL)) != -1) {
 		switch (c) {
@@ -213,9 +191,10 @@ int cmd_install(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage(ctx, "--version takes X[.Y[.Z]] starting with a number");
 
 	soswap_err err = { 0 };
-	soswap_install *h;
-	if (soswap_install_run(&h, argv[optind], &o, &err) < 0)
+	soswap_upgrade *u;
+	if (soswap_upgrade_run(&u, argv[optind], &o, &err) < 0)
 		return cli_lib_error(ctx, &err);
+	const soswap_install *h = soswap_upgrade_install(u);
 	const struct soswap_install_info *in = soswap_install_get(h);
 	if (in->abi_checked && in->abi == SOSWAP_ABI_INCOMPATIBLE)
 		cli_warn(ctx, "%s: incompatible ABI change under the same soname %s, forced",
@@ -228,12 +207,10 @@ int cmd_install(int argc, char **argv, struct cli_ctx *ctx)
 			 "overwrite it", in->dpkg_owner);
 	if (in->ldconfig < 0)
 		cli_warn(ctx, "ldconfig failed; run it by hand");
-	soswap_scan *procs = scan_previous(ctx, h);
 	if (ctx->json)
-		print_json(h, argv[optind], procs);
+		print_json(h, argv[optind], u);
 	else
-		cli_install_text(ctx, h, procs);
-	soswap_scan_free(procs);
-	soswap_install_free(h);
+		cli_install_text(ctx, h, u);
+	soswap_upgrade_free(u);
 	return EXIT_OK;
 }

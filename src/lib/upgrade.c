@@ -47,8 +47,9 @@ const char *soswap_upgrade_state_name(enum soswap_upgrade_state s)
 }
 
 static int add_proc(soswap_upgrade *u, pid_t pid, int64_t start_ns,
-		    const char *comm, const char *old_path, const char *new_path,
-		    enum soswap_upgrade_state state, const char *reason)
+		    const char *comm, const char *cmdline, const char *old_path,
+		    const char *new_path, enum soswap_upgrade_state state,
+		    const char *reason)
 {
 	if (soswap__grow((void **)&u->procs, &u->cap, u->n + 1, sizeof(*u->procs)) < 0)
 		return -ENOMEM;
@@ -58,12 +59,14 @@ static int add_proc(soswap_upgrade *u, pid_t pid, int64_t start_ns,
 	p->start_ns = start_ns;
 	p->state = state;
 	p->comm = soswap__strdup0(comm ? comm : "");
+	p->cmdline = soswap__strdup0(cmdline ? cmdline : "");
 	p->old_path = soswap__strdup0(old_path);
 	p->new_path = soswap__strdup0(new_path);
 	p->reason = soswap__strdup0(reason);
-	if (!p->comm || (old_path && !p->old_path) || (new_path && !p->new_path) ||
-	    (reason && !p->reason)) {
+	if (!p->comm || !p->cmdline || (old_path && !p->old_path) ||
+	    (new_path && !p->new_path) || (reason && !p->reason)) {
 		free((char *)p->comm);
+		free((char *)p->cmdline);
 		free((char *)p->old_path);
 		free((char *)p->new_path);
 		free((char *)p->reason);
@@ -98,7 +101,7 @@ static int take_processes(soswap_upgrade *u, const soswap_scan *scan,
 				seen = u->procs[k].pid == pm->pid;
 			if (seen || (pm->flags & SOSWAP_PROC_SWAPPED))
 				continue;
-			int rc = add_proc(u, pm->pid, pm->start_ns, pm->comm, pm->path,
+			int rc = add_proc(u, pm->pid, pm->start_ns, pm->comm, pm->cmdline, pm->path,
 					  new_path, SOSWAP_UPGRADE_PLANNED, NULL);
 			if (rc < 0)
 				return rc;
@@ -329,7 +332,7 @@ int soswap_upgrade_stale(soswap_upgrade **out, const char *filter,
 							   : SOSWAP_UPGRADE_PLANNED;
 			if (pm->flags & SOSWAP_PROC_SWAPPED)
 				continue;	/* already on the new file */
-			rc = add_proc(u, pm->pid, pm->start_ns, pm->comm, pm->path,
+			rc = add_proc(u, pm->pid, pm->start_ns, pm->comm, pm->cmdline, pm->path,
 				      grp->newer, st, why);
 			if (rc < 0)
 				goto fail;
@@ -385,7 +388,7 @@ int soswap_upgrade_rollback(soswap_upgrade **out, const char *soname,
 		if (pid <= 0)
 			continue;
 		if (!same_process(pid, start)) {
-			rc = add_proc(u, pid, -1, "", NULL, NULL, SOSWAP_UPGRADE_EXITED,
+			rc = add_proc(u, pid, -1, "", "", NULL, NULL, SOSWAP_UPGRADE_EXITED,
 				      "no longer running");
 		} else {
 			soswap_live_report *rep = NULL;
@@ -393,7 +396,7 @@ int soswap_upgrade_rollback(soswap_upgrade **out, const char *soname,
 			char comm[64];
 			struct soswap_live_opts lo = { .timeout_ms = opts->timeout_ms };
 			int r = soswap_live_rollback(pid, &lo, &rep, &e);
-			rc = add_proc(u, pid, -1, proc_comm(pid, comm, sizeof(comm)),
+			rc = add_proc(u, pid, -1, proc_comm(pid, comm, sizeof(comm)), "",
 				      rep ? soswap_live_report_new(rep) : NULL,
 				      rep ? soswap_live_report_old(rep) : NULL,
 				      r == 0 ? SOSWAP_UPGRADE_ROLLED_BACK : SOSWAP_UPGRADE_FAILED,
@@ -449,6 +452,7 @@ void soswap_upgrade_free(soswap_upgrade *u)
 		return;
 	for (size_t i = 0; i < u->n; i++) {
 		free((char *)u->procs[i].comm);
+		free((char *)u->procs[i].cmdline);
 		free((char *)u->procs[i].old_path);
 		free((char *)u->procs[i].new_path);
 		free((char *)u->procs[i].reason);
