@@ -1102,6 +1102,21 @@ static void fill_found(struct rs *s, size_t idx, struct found *f)
 		o->pub.source = SOSWAP_DEP_ERROR;
 		o->detail = strdup(p->error ? p->error : "unreadable");
 		s->t->missing++;
+		return;
+	}
+	/* What the loader refuses once it has mapped the file. */
+	const char *why = NULL;
+	if (soswap_elf_kind(o->elf) == SOSWAP_ELF_EXEC)
+		why = "cannot dynamically load executable";
+	else if (!soswap_elf_has_dynamic(o->elf))
+		why = "object file has no dynamic section";
+	else if (soswap_elf_flags_1(o->elf) & DF_1_PIE)
+		why = "cannot dynamically load position-independent executable";
+	if (why) {
+		o->pub.source = SOSWAP_DEP_ERROR;
+		o->detail = fmt("%s: %s", o->path, why);
+		o->elf = NULL;
+		s->t->missing++;
 	}
 }
 

@@ -138,6 +138,23 @@ mklibs() { # mklibs DIR VALUE: libdep.so with that value in DIR
 	[[ "$output" == *"libdep.so => error: $T/bad/libdep.so: invalid ELF header"* ]]
 }
 
+@test "deps: a program where a library is expected is refused, as the loader does" {
+	mkdir -p "$T/x"
+	build_lib "$T/x/libfake.so" "$D/libdep.c" -Wl,-soname,libfake.so
+	build_exe "$T/p" "$D/plain.c" -L"$T/x" -Wl,--no-as-needed -lfake -Wl,-rpath,"$T/x"
+	build_exe "$T/x/libfake.so" "$D/plain.c" -pie -fPIE
+	run -127 env LD_TRACE_LOADED_OBJECTS=1 "$T/p"
+	[[ "$output" == *"cannot dynamically load position-independent executable"* ]]
+	run "$SOSWAP" deps "$T/p"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"libfake.so => error: $T/x/libfake.so: cannot dynamically load position-independent executable"* ]]
+	build_exe "$T/x/libfake.so" "$D/plain.c" -no-pie
+	run -127 env LD_TRACE_LOADED_OBJECTS=1 "$T/p"
+	[[ "$output" == *"cannot dynamically load executable"* ]]
+	run "$SOSWAP" deps "$T/p"
+	[[ "$output" == *"libfake.so => error: $T/x/libfake.so: cannot dynamically load executable"* ]]
+}
+
 @test "deps: a symlink loop on the path ends that path list, as in the loader" {
 	mkdir -p "$T/loop"; ln -s libdep.so "$T/loop/libdep.so"
 	mklibs "$T/ok" 5
