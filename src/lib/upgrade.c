@@ -397,8 +397,10 @@ int soswap_upgrade_rollback(soswap_upgrade **out, const char *soname,
 			struct soswap_live_opts lo = { .timeout_ms = opts->timeout_ms };
 			int r = soswap_live_rollback(pid, &lo, &rep, &e);
 			rc = add_proc(u, pid, -1, proc_comm(pid, comm, sizeof(comm)), "",
-				      rep ? soswap_live_report_new(rep) : NULL,
+				      /* a rollback's report goes from the
+				       * version left to the one restored */
 				      rep ? soswap_live_report_old(rep) : NULL,
+				      rep ? soswap_live_report_new(rep) : NULL,
 				      r == 0 ? SOSWAP_UPGRADE_ROLLED_BACK : SOSWAP_UPGRADE_FAILED,
 				      r == 0 ? NULL : e.msg);
 			if (r == 0 && rc == 0)
