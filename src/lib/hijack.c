@@ -23,16 +23,36 @@
 #define MAX_FRAMES 256
 #define RETRY_PAUSE_US 2000
 
+/* Separate debug files are found by build-id only (libc6-dbg installs
+ * them so): dwfl_standard_find_debuginfo may ask a debuginfod server over
+ * the network, which must never happen while a target thread is stopped. */
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = dwfl_build_id_find_debuginfo,
 };
+
+/* Load every module's symbol table and call frame information now, before
+ * any thread is stopped, rather than during the first unwind. */
+static int warm_module(Dwfl_Module *mod, void **user, const char *name,
+		       Dwarf_Addr start, void *arg)
+{
+	(void)user;
+	(void)name;
+	(void)start;
+	(void)arg;
+	Dwarf_Addr bias;
+	dwfl_module_getsymtab(mod);
+	dwfl_module_eh_cfi(mod, &bias);
+	return DWARF_CB_OK;
+}
 
 static int report_modules(Dwfl *dwfl, pid_t pid)
 {
 	int r = dwfl_linux_proc_report(dwfl, pid);
 	if (dwfl_report_end(dwfl, NULL, NULL) != 0 && r == 0)
 		r = -1;
+	if (r == 0)
+		dwfl_getmodules(dwfl, warm_module, NULL, 0);
 	return r;
 }
 

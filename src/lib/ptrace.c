@@ -346,6 +346,32 @@ static int interrupt(struct soswap_tracee *t, struct soswap_thread *th)
 	return 0;
 }
 
+/* TracerPid of a thread, 0 when untraced, -1 when unknown. */
+static int tracer_pid(pid_t pid, pid_t tid)
+{
+	char path[64], line[256];
+	int tracer = -1;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tracer;
+}
+
+/* Forget threads that exited (a target that keeps creating threads would
+ * otherwise grow the list without bound). */
+static void compact(struct soswap_tracee *t)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (!t->threads[i].gone)
+			t->threads[k++] = t->threads[i];
+	t->nthreads = k;
+}
+
 /* Seize the threads of /proc/PID/task not yet known (interrupting them when
  * `stop` is set).  Returns the number of threads added. */
 static int seize_new(struct soswap_tracee *t, int stop, soswap_err *err)
@@ -369,12 +395,17 @@ static int seize_new(struct soswap_tracee *t, int stop, soswap_err *err)
 			/* Exited since listed, or a zombie leader. */
 			if (e == ESRCH || (e == EPERM && thread_dead(t->pid, tids[i])))
 				continue;
-			if (e == EPERM)
+			int tracer = tracer_pid(t->pid, tids[i]);
+			if (e == EPERM && tracer > 0)
+				r = soswap__fail(err, -EPERM, "pid %d: thread %d is already "
+						 "traced by pid %d", (int)t->pid, (int)tids[i],
+						 tracer);
+			else if (e == EPERM)
 				r = soswap__fail(err, -EPERM,
 						 "pid %d: cannot trace thread %d: operation "
-						 "not permitted (already traced, or ptrace "
-						 "restricted by kernel.yama.ptrace_scope or "
-						 "a security module)", (int)t->pid, (int)tids[i]);
+						 "not permitted (ptrace restricted by "
+						 "kernel.yama.ptrace_scope, a security module, "
+						 "or missing privileges)", (int)t->pid, (int)tids[i]);
 			else
 				r = soswap__fail_errno(err, -e, "pid %d: cannot trace thread %d",
 						       (int)t->pid, (int)tids[i]);
@@ -490,6 +521,7 @@ int soswap__trace_stop_all(struct soswap_tracee *t, uint64_t *first_ns,
 	/* Restart stray stops first, so that every signal-delivery-stop seen
 	 * below follows our interrupt (and consumed it). */
 	soswap__trace_pump(t);
+	compact(t);
 	uint64_t first = soswap__now_ns();
 	for (int round = 0; round < MAX_SCAN_ROUNDS; round++) {
 		for (size_t i = 0; i < t->nthreads; i++) {

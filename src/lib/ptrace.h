@@ -37,9 +37,10 @@ struct soswap_thread {
 	int interrupted;	/* PTRACE_INTERRUPT sent, stop not consumed */
 };
 
-/* The thread list is an array: any call that may add threads
- * (soswap__trace_seize, soswap__trace_stop_all) invalidates pointers into
- * it; keep indexes across those.  The other calls never add threads.
+/* The thread list is an array: soswap__trace_seize and
+ * soswap__trace_stop_all add threads and drop those that exited, which
+ * invalidates pointers and indexes into it (identify threads by tid across
+ * those calls).  The other calls never change the list.
  *
  * Threads created while the process is traced are NOT auto-attached
  * (no PTRACE_O_TRACECLONE: an auto-attached thread and its parent would

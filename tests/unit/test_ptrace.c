@@ -529,6 +529,54 @@ static void test_hijack_under_malloc_load(void **state)
 	kill_target(&tg);
 }
 
+/* A call that never returns, and one that crashes, are abandoned: the
+ * thread is put back and goes on with what it was doing. */
+static void test_remote_call_timeout_and_crash(void **state)
+{
+	(void)state;
+	struct target tg;
+	struct soswap_tracee t;
+	soswap_err err = { 0 };
+
+	spawn(&tg, "spin", 1);
+	pid_t reader = blocked_thread(tg.pid, "reader");
+	uint64_t block = sym(tg.pid, target_exe, "target_block");
+	uint64_t crash = sym(tg.pid, target_exe, "target_crash");
+	assert_int_equal(soswap__trace_seize(&t, tg.pid, &err), 0);
+	assert_int_equal(soswap__trace_stop_all(&t, NULL, NULL, &err), 0);
+	struct soswap_thread *th = NULL;
+	for (size_t k = 0; k < t.nthreads; k++)
+		if (t.threads[k].tid == reader)
+			th = &t.threads[k];
+	assert_non_null(th);
+	struct user_regs_struct before = th->regs;
+	uint64_t ret = 0;
+	uint64_t t0 = soswap__now_ns();
+	assert_int_equal(soswap__remote_call(&t, th, block, NULL, 0, &ret, 200, &err),
+			 -ETIMEDOUT);
+	assert_true(soswap__now_ns() - t0 < 5000000000ull);
+	assert_non_null(strstr(err.msg, "did not return within 200 ms"));
+	assert_true(th->stopped);
+	assert_memory_equal(&before, &th->regs, sizeof(before));
+
+	assert_int_equal(soswap__remote_call(&t, th, crash, NULL, 0, &ret, 5000, &err),
+			 -EFAULT);
+	assert_non_null(strstr(err.msg, "crashed with Segmentation fault"));
+	assert_true(th->stopped);
+	struct user_regs_struct after;
+	assert_int_equal(ptrace(PTRACE_GETREGS, th->tid, 0, &after), 0);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_int_equal(soswap__trace_resume_all(&t, &err), 0);
+	soswap__trace_detach(&t);
+	/* The reader's read() restarted; no EINTR; the target lives. */
+	assert_echo(&tg, 'r');
+	assert_int_equal(soswap__trace_seize(&t, tg.pid, &err), 0);
+	assert_int_equal(soswap__trace_stop_all(&t, NULL, NULL, &err), 0);
+	assert_int_equal(call0(&t, sym(tg.pid, target_exe, "target_eintr")), 0);
+	soswap__trace_detach(&t);
+	kill_target(&tg);
+}
+
 /* The target exits during an operation: -ESRCH, and nothing hangs. */
 static void test_target_exits(void **state)
 {
@@ -587,7 +635,9 @@ static void test_seize_errors(void **state)
 		struct soswap_tracee t3;
 		soswap_err e3 = { 0 };
 		int r = soswap__trace_seize(&t3, tg.pid, &e3);
-		_exit(r == -EPERM && strstr(e3.msg, "already traced") ? 0 : 1);
+		char want[64];
+		snprintf(want, sizeof(want), "already traced by pid %d", (int)getppid());
+		_exit(r == -EPERM && strstr(e3.msg, want) ? 0 : 1);
 	}
 	int st;
 	assert_int_equal(waitpid(child, &st, 0), child);
@@ -753,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_mem),
 		cmocka_unit_test(test_remote_dlopen),
 		cmocka_unit_test(test_hijack_under_malloc_load),
+		cmocka_unit_test(test_remote_call_timeout_and_crash),
 		cmocka_unit_test(test_target_exits),
 		cmocka_unit_test(test_seize_errors),
 		cmocka_unit_test(test_thread_churn),
