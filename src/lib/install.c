@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -136,6 +137,10 @@ static int check_dir(soswap_install *h, struct plan *p, soswap_err *err)
 	p->dirfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p->dirfd < 0)
 		return soswap__fail_errno(err, -errno, "%s", dir);
+	/* Two soswap runs on one directory take turns: the checks must still
+	 * hold when the steps run. */
+	if (flock(p->dirfd, p->opts->dry_run ? LOCK_SH : LOCK_EX) < 0)
+		return soswap__fail_errno(err, -errno, "%s: cannot lock", dir);
 	h->info.dir = h->dir;
 	return 0;
 }

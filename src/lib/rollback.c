@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,6 +174,11 @@ int soswap_rollback(struct soswap_rollback_info *out, const char *soname,
 	int dirfd = open(out->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return soswap__fail_errno(err, -errno, "%s", dir);
+	if (flock(dirfd, LOCK_EX) < 0) {	/* one soswap run at a time */
+		int rc = soswap__fail_errno(err, -errno, "%s: cannot lock", dir);
+		close(dirfd);
+		return rc;
+	}
 	char statedir[PATH_MAX];
 	struct soswap__state *st = malloc(sizeof(*st));
 	int rc = st ? 0 : soswap__fail(err, -ENOMEM, "out of memory");

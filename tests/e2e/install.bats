@@ -131,6 +131,31 @@ check_complete() {
 	done
 }
 
+@test "install: concurrent installs into one directory take turns" {
+	old_in_place
+	local v pids=""
+	for v in 1.1.1 1.1.2 1.1.3 1.1.4; do
+		build_lib "$T/new/libfoo.so.$v" "$D/libfoo.c" -Wl,-soname,libfoo.so.1 -DFOO_VALUE=2 -DFOO_PAD
+	done
+	for v in 1.1.1 1.1.2 1.1.3 1.1.4; do
+		"$SOSWAP" install --force --dir "$T/lib" "$T/new/libfoo.so.$v" >"$T/out.$v" 2>&1 &
+		pids="$pids $!"
+	done
+	for v in $pids; do wait "$v" || fail "an install failed: $(cat "$T"/out.*)"; done
+	for v in 1.0.0 1.1.1 1.1.2 1.1.3 1.1.4; do cmp "$T/lib/libfoo.so.$v" "$T/new/libfoo.so.$v"; done
+	# Each install recorded what the one before it left: rolling back four
+	# times walks the chain back to 1.0.0, each step to a different file.
+	local seen; seen=$(readlink "$T/lib/libfoo.so.1")
+	for v in 1 2 3 4; do
+		run "$SOSWAP" rollback --dir "$T/lib" libfoo.so.1
+		[ "$status" -eq 0 ] || fail "rollback $v failed"
+		[[ "$output" != *"already points"* ]] || fail "rollback $v found a stale record"
+		seen="$seen $(readlink "$T/lib/libfoo.so.1")"
+	done
+	[ "$(readlink "$T/lib/libfoo.so.1")" = libfoo.so.1.0.0 ]
+	[ "$(echo "$seen" | tr ' ' '\n' | sort -u | wc -l)" -eq 5 ] || fail "chain: $seen"
+}
+
 @test "install: a regular file named by its soname (Debian layout), with rollback" {
 	build_lib "$T/lib/libfoo.so.1" "$D/libfoo.c" -Wl,-soname,libfoo.so.1
 	build_exe "$T/loop" "$D/loop.c" "$T/lib/libfoo.so.1" -Wl,-rpath,"$T/lib"
