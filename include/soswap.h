@@ -644,10 +644,10 @@ void soswap_maps_free(soswap_maps *m);
  * Hazards: the result is a snapshot; processes start and exit meanwhile
  * (those exiting during the scan are skipped without error).  Without
  * root, processes of other users cannot be read: they are counted in
- * soswap_scan_denied() and otherwise left out.  Paths are as the process
- * sees them; for a process with another root directory (chroot,
- * container) the current file behind a path is looked up through
- * /proc/PID/root. */
+ * soswap_scan_denied() and otherwise left out.  Paths are as the kernel
+ * prints them for the caller (a chrooted process's paths include its
+ * root directory); for a process in another mount namespace (container)
+ * the current file behind a path is looked up through /proc/PID/root. */
 
 enum soswap_stale_kind {
 	SOSWAP_STALE_NONE = 0,	/* who: the mapped file is the one given */

@@ -141,7 +141,8 @@ struct proc_info {
 	uid_t uid;
 	const char *comm, *cmdline;	/* owned by the scan */
 	int64_t start_ns;
-	int root;		/* 1 same root as ours, 0 other, -1 unknown */
+	int root;		/* paths in our view: 1 yes, 0 no (other mount
+				   namespace), -1 unknown, -2 not checked */
 	int maps_fd;		/* /proc/PID/maps while open, else -1 */
 	int exe_known;
 	dev_t exe_dev;
@@ -153,8 +154,8 @@ struct scan_ctx {
 	struct pcache cache;
 	int64_t boot_ns;	/* CLOCK_REALTIME of boot */
 	long hz;
-	dev_t root_dev;
-	ino_t root_ino;
+	dev_t mntns_dev;	/* our mount namespace (0: unknown) */
+	ino_t mntns_ino;
 	unsigned flags;		/* SOSWAP_SCAN_* */
 	int fast;		/* PROCMAP_QUERY works */
 };
@@ -231,18 +232,21 @@ static void proc_load(struct scan_ctx *c, struct proc_info *pi)
 	pi->cmdline = proc_cmdline(c->s, pi->pid);
 }
 
-/* Whether the process sees the same "/" as we do, so that its paths can be
- * stat'ed (and cached) directly. */
+/* Whether the paths in the process's maps name files in our view of the
+ * file system.  The kernel prints them relative to the reader's root, so
+ * they do for a chrooted process too; only a process in another mount
+ * namespace (a container) prints paths of its own mount tree, which are
+ * then looked up through /proc/PID/root. */
 static int proc_root(struct scan_ctx *c, struct proc_info *pi)
 {
 	if (pi->root == -2) {
 		char path[64];
 		struct stat st;
-		snprintf(path, sizeof(path), "/proc/%d/root", (int)pi->pid);
-		if (stat(path, &st) < 0)
-			pi->root = -1;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pi->pid);
+		if (!c->mntns_ino || stat(path, &st) < 0)
+			pi->root = c->mntns_ino ? -1 : 1;
 		else
-			pi->root = st.st_dev == c->root_dev && st.st_ino == c->root_ino;
+			pi->root = st.st_dev == c->mntns_dev && st.st_ino == c->mntns_ino;
 	}
 	return pi->root;
 }
@@ -859,7 +863,7 @@ static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
 {
 	struct scan_ctx c = { .s = s, .flags = opts ? opts->flags : 0 };
 	struct timespec rt, bt;
-	struct stat root;
+	struct stat ns;
 	pid_t *pids = NULL;
 	size_t npids = 0;
 	int rc = 0;
@@ -871,9 +875,9 @@ static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_BOOTTIME, &bt);
 	c.boot_ns = ts_ns(&rt) - ts_ns(&bt);
-	if (stat("/", &root) == 0) {
-		c.root_dev = root.st_dev;
-		c.root_ino = root.st_ino;
+	if (stat("/proc/self/ns/mnt", &ns) == 0) {
+		c.mntns_dev = ns.st_dev;
+		c.mntns_ino = ns.st_ino;
 	}
 	if (opts && opts->pids) {
 		npids = opts->npids;

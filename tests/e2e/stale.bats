@@ -159,3 +159,52 @@ stale_json() { "$SOSWAP" stale --json --dir "$T" "$@" 2>/dev/null; }
 	run "$SOSWAP" stale --help
 	[ "$status" -eq 0 ]; [[ "$output" == "Usage: soswap stale"* ]]
 }
+
+# A root for chroot: the holder and the libraries it needs, copied in.
+make_chroot() {
+	local r="$1" f
+	mkdir -p "$r/lib" "$r/tmp"
+	cp "$T/holder" "$r/holder"
+	for f in $(ldd "$T/holder" | grep -oE '/[^ ]+'); do
+		mkdir -p "$r$(dirname "$f")"
+		cp -L "$f" "$r$f"
+	done
+	build_lib "$r/lib/libfix.so.1" "$P/libfix.c" -Wl,-soname,libfix.so.1
+}
+
+@test "stale and who: a chrooted process (its maps show host paths)" {
+	make_chroot "$T/root"
+	bg chroot "$T/root" /holder /tmp/ready /lib/libfix.so.1 3>&-
+	local p=$BG_PID lib="$T/root/lib/libfix.so.1"
+	wait_for "$T/root/tmp/ready" 30 || fail "chrooted holder did not start"
+	[ "$("$SOSWAP" who --json "$lib" 2>/dev/null | jpids files 0)" = "$p" ]
+	"$SOSWAP" who --json "$lib" 2>/dev/null | jqe ".files[0].processes[0].path == \"$lib\""
+	stale_json | jqe '.libraries == []'
+	build_lib "$T/root/lib/new.so" "$P/libfix.c" -DFIX_VERSION=2 -Wl,-soname,libfix.so.1
+	mv "$T/root/lib/new.so" "$lib"
+	run stale_json
+	echo "$output" | jqe ".libraries | length == 1 and .[0].kind == \"replaced\" and .[0].newer == \"$lib\""
+	[ "$(echo "$output" | jpids libraries 0)" = "$p" ]
+}
+
+@test "stale: a process in another mount namespace, its paths looked up through /proc/PID/root" {
+	command -v unshare >/dev/null || skip "no unshare"
+	unshare -m true 2>/dev/null || skip "cannot create a mount namespace here"
+	mkdir -p "$T/ns"
+	# a tmpfs only the namespace sees, holding the library (cp -p: the copy
+	# happens after the process was forked, its mtime must not be later)
+	bg unshare -m --propagation private sh -c "mount -t tmpfs none '$T/ns' && cp -p '$T/lib/libfix.so.1.0' '$T/ns/libfix.so.1' &&
+		exec '$T/holder' '$T/ready.ns' '$T/ns/libfix.so.1'" 3>&-
+	local p=$BG_PID
+	wait_for "$T/ready.ns" 30 || fail "holder in the namespace did not start"
+	grep -q "$T/ns/libfix.so.1" /proc/$p/maps
+	[ ! -e "$T/ns/libfix.so.1" ]	# not in our view
+	# nothing changed: the file is found through the process's root
+	stale_json | jqe '.libraries == []'
+	# replaced inside the namespace
+	build_lib "$T/new.so" "$P/libfix.c" -DFIX_VERSION=2
+	cp "$T/new.so" "/proc/$p/root$T/ns/new.so"
+	mv "/proc/$p/root$T/ns/new.so" "/proc/$p/root$T/ns/libfix.so.1"
+	run stale_json
+	echo "$output" | jqe ".libraries | length == 1 and .[0].kind == \"replaced\" and .[0].path == \"$T/ns/libfix.so.1\""
+}
