@@ -41,6 +41,13 @@ journal)
 	printf 'soswap-journal 1 42 123456\nbegin 1\nold /lib/libcounter.so.1\nnew /run/soswap/lib/0123-libcounter.so\nw 7f0011223344 f30f1efa55 e9fbffffff\nw 404018 1010400000000000 2010700000000000\nready 1\ncommit 1\nbegin 2\nw 7f0011223344 e9fbffffff f30f1efa55\nready 2\nrollback 2\n' > "$dir/two-txns"
 	printf 'soswap-journal 1 7 1\nbegin 1\nw 10 ff25000000000000efbeadde00000000 0102030405060708090a0b0c0d0e\n' > "$dir/cut"
 	;;
+abidiff)
+	# Small libraries with DWARF: structs, typedefs, bit-fields, C++.
+	for f in nested.old layout.old callback.old padding.new; do
+		$cc -g -O1 -shared -fPIC -o "$dir/$f.so" "$fix/diff/$f.c"
+	done
+	${CXX:-g++} -g -O1 -shared -fPIC -o "$dir/cxx.so" "$fix/diff/cxx.old.cc" 2>/dev/null || true
+	;;
 *)
 	# Other targets add their seeds here; none is also fine.
 	;;
