@@ -581,6 +581,9 @@ int soswap__plan_busy(const struct soswap__plan *p, uint64_t addr)
 	/* Ranges are at most 14 bytes and sorted by lo: find the last lo <=
 	 * addr and look back over the few that may still cover it. */
 	size_t lo = 0, hi = p->nbusy;
+	/* most words of a stack point nowhere near the library's code */
+	if (!hi || addr < p->busy[0].lo || addr >= p->busy[hi - 1].lo + MAX_BUSY_LEN)
+		return 0;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (p->busy[mid].lo <= addr)

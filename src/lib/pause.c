@@ -28,32 +28,69 @@
 struct span {
 	uint64_t lo, hi;
 	size_t first, last;	/* writes [first, last] */
+	size_t off;		/* of its bytes in the span buffer */
 };
 
-/* Writes are sorted by address.  Neighbours merge into one span while
+/* Code is stable while soswap plans (nothing else writes it): a span of
+ * code may cover gaps, read before the pause.  Data may change until the
+ * threads stop (lazy binding, variables next to the GOT): data writes are
+ * merged only when exactly adjacent, so no byte outside them is written. */
+static int is_code(const struct soswap__write *w)
+{
+	return w->kind == SOSWAP__W_JUMP || w->kind == SOSWAP__W_RESTORE ||
+	       (w->kind == 0 && w->len != 8);	/* from a journal */
+}
+
+/* Writes are sorted by address.  Code neighbours merge into one span while
  * the pages stay contiguous (each page holds a write or touches one that
  * does, so the span never covers a hole between mappings). */
 static int make_spans(const struct soswap__write *w, size_t nw, struct span **out,
-		      size_t *nout, size_t *maxlen)
+		      size_t *nout, size_t *total)
 {
 	size_t cap = 0, n = 0;
 	*out = NULL;
-	*maxlen = 0;
+	*total = 0;
 	for (size_t i = 0; i < nw; i++) {
 		uint64_t lo = w[i].addr, hi = w[i].addr + w[i].len;
-		if (n && (lo >> 12) <= (((*out)[n - 1].hi - 1) >> 12) + 1 &&
-		    hi - (*out)[n - 1].lo <= MAX_SPAN && lo >= (*out)[n - 1].hi) {
-			(*out)[n - 1].hi = hi;
-			(*out)[n - 1].last = i;
-		} else {
-			if (soswap__grow((void **)out, &cap, n + 1, sizeof(**out)) < 0)
-				return -ENOMEM;
-			(*out)[n++] = (struct span){ lo, hi, i, i };
+		struct span *prev = n ? &(*out)[n - 1] : NULL;
+		int merge = prev && is_code(&w[i]) == is_code(&w[prev->last]) &&
+			    lo >= prev->hi && hi - prev->lo <= MAX_SPAN &&
+			    (is_code(&w[i]) ? (lo >> 12) <= ((prev->hi - 1) >> 12) + 1 :
+					      lo == prev->hi);
+		if (merge) {
+			prev->hi = hi;
+			prev->last = i;
+			continue;
 		}
-		if ((*out)[n - 1].hi - (*out)[n - 1].lo > *maxlen)
-			*maxlen = (*out)[n - 1].hi - (*out)[n - 1].lo;
+		if (prev)
+			*total += prev->hi - prev->lo;
+		if (soswap__grow((void **)out, &cap, n + 1, sizeof(**out)) < 0)
+			return -ENOMEM;
+		(*out)[n++] = (struct span){ lo, hi, i, i, *total };
 	}
+	if (n)
+		*total += (*out)[n - 1].hi - (*out)[n - 1].lo;
 	*nout = n;
+	return 0;
+}
+
+/* Before the pause: every span's final bytes (code gaps read now). */
+static int fill_spans(struct soswap_tracee *t, const struct soswap__write *w,
+		      const struct span *sp, size_t nsp, unsigned char *buf,
+		      int back, soswap_err *err)
+{
+	for (size_t s = 0; s < nsp; s++) {
+		size_t len = (size_t)(sp[s].hi - sp[s].lo), covered = 0;
+		for (size_t i = sp[s].first; i <= sp[s].last; i++)
+			covered += w[i].len;
+		int r = covered == len ? 0 :
+			soswap__mem_read(t, sp[s].lo, buf + sp[s].off, len, err);
+		if (r < 0)
+			return r;
+		for (size_t i = sp[s].first; i <= sp[s].last; i++)
+			memcpy(buf + sp[s].off + (w[i].addr - sp[s].lo),
+			       back ? w[i].old : w[i].new, w[i].len);
+	}
 	return 0;
 }
 
@@ -65,21 +102,15 @@ static int fault_kill_mid_write(void)
 	return f && !strcmp(f, "kill-mid-write");
 }
 
-static int write_spans(struct soswap_tracee *t, const struct soswap__write *w,
-		       const struct span *sp, size_t nsp, unsigned char *buf,
-		       int back, soswap_err *err)
+/* In the pause: one write per span, nothing read. */
+static int write_spans(struct soswap_tracee *t, const struct span *sp, size_t nsp,
+		       const unsigned char *buf, soswap_err *err)
 {
 	int die = fault_kill_mid_write();
 	for (size_t s = 0; s < nsp; s++) {
-		size_t len = (size_t)(sp[s].hi - sp[s].lo);
-		int r = sp[s].first == sp[s].last ? 0 :
-			soswap__mem_read(t, sp[s].lo, buf, len, err);
+		int r = soswap__mem_write(t, sp[s].lo, buf + sp[s].off,
+					  (size_t)(sp[s].hi - sp[s].lo), err);
 		if (r < 0)
-			return r;
-		for (size_t i = sp[s].first; i <= sp[s].last; i++)
-			memcpy(buf + (w[i].addr - sp[s].lo), back ? w[i].old : w[i].new,
-			       w[i].len);
-		if ((r = soswap__mem_write(t, sp[s].lo, buf, len, err)) < 0)
 			return r;
 		if (die)
 			raise(SIGKILL);
@@ -287,16 +318,18 @@ int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
 {
 	struct span *sp = NULL;
 	struct stack_ext *st = NULL;
-	size_t nsp = 0, nst = 0, maxlen = 0;
+	size_t nsp = 0, nst = 0, total = 0;
 	unsigned char *buf = NULL;
 	struct stack_buf sb = { 0 };
 	struct prio prio = { 0 };
-	int r = make_spans(p->w, p->nw, &sp, &nsp, &maxlen);
+	int r = make_spans(p->w, p->nw, &sp, &nsp, &total);
 	memset(ps, 0, sizeof(*ps));
-	if (r < 0 || !(buf = malloc(maxlen ? maxlen : 1))) {
+	if (r < 0 || !(buf = malloc(total ? total : 1))) {
 		r = soswap__fail(err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	if ((r = fill_spans(t, p->w, sp, nsp, buf, back, err)) < 0)
+		goto out;
 	if (p->nbusy) {
 		if ((r = stack_extents(t->pid, &st, &nst, err)) < 0)
 			goto out;
@@ -336,7 +369,7 @@ int soswap__pause_write(struct soswap_tracee *t, const struct soswap__plan *p,
 	}
 	ps->stepped = sb.stepped;
 	ps->wrote = 1;
-	r = write_spans(t, p->w, sp, nsp, buf, back, err);
+	r = write_spans(t, sp, nsp, buf, err);
 	ps->writes = (unsigned)nsp;
 	ps->resume_ns = soswap__now_ns();
 	soswap_err e2;
