@@ -65,7 +65,7 @@ check_complete() {
 	local status=0
 	kill -0 "$pid" 2>/dev/null && fail "the program survived $i copies"
 	wait "$pid" || status=$?
-	echo "copies: $i, exit status: $status" >&3
+	echo "# copies: $i, exit status: $status" >&3
 	# 3: wrong result; 132 SIGILL, 135 SIGBUS, 139 SIGSEGV
 	[[ " 3 132 135 139 " == *" $status "* ]] || fail "unexpected exit status $status"
 }
