@@ -57,6 +57,7 @@ struct soswap_tracee {
 	int use_poke;		/* /proc/PID/mem writes refused: POKEDATA */
 	int stop_timeout_ms;	/* bound on waiting for stops (default 5000) */
 	void *dwfl;		/* hijack.c: libdwfl session, or NULL */
+	uint64_t tramp;		/* remote.c: return trampoline, 0 unknown, 1 none */
 	int dwfl_stale;		/* modules changed since it was reported */
 };
 

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "elf-internal.h"
 #include "ptrace.h"
 
 #define XSTATE_MAX 16384
@@ -367,42 +368,273 @@ static int stop_overrun(struct soswap_tracee *t, struct soswap_thread *th)
 	return -ETIMEDOUT;
 }
 
+/* ------------------------------------------------------------------ */
+/* The return trampoline                                               */
+/* ------------------------------------------------------------------ */
+
+/* A called function returns into a few bytes of code soswap writes into
+ * the unused tail of libc's last executable page (a private copy of that
+ * page: other processes are unaffected).  The code records the return
+ * value and a "returned" flag in a block on the thread's stack, then waits
+ * in a sched_yield() loop for soswap to stop the thread and restore its
+ * registers exactly through ptrace.  If soswap is gone (killed mid-call:
+ * the kernel detached it), the loop ends after a second or two and the code
+ * restores every register itself from the block and jumps back to where
+ * the thread was, restarting an interrupted system call the way the kernel
+ * would: the target keeps running instead of crashing on a return to
+ * address 0.  The code is the same for every call (everything per call is
+ * in the block), so a thread still in it from an earlier, abandoned call
+ * is never disturbed by a later write.
+ *
+ * Block at B = original rsp - D (D fixed per machine: red zone + block):
+ *   B+0 return value, B+8 flag, B+16.. r15 r14 r13 r12 rbp rbx r11 r10 r9
+ *   r8 rax rcx rdx rsi rdi rip eflags rsp, B+160.. XSAVE image at the
+ *   first 64-byte boundary.  The word above the return address holds B. */
+enum {
+	BLK_RET = 0, BLK_FLAG = 8, BLK_GPR = 16, BLK_RIP = 136, BLK_FLAGS = 144,
+	BLK_RSP = 152, BLK_XS = 160,
+};
+
+/* The trampoline waits 2^32 TSC ticks (1-2 s) for soswap, yielding the
+ * CPU, before restoring the thread itself. */
+#define TRAMP_WAIT_LOG2 32
+#define TRAMP_MAX 192
+
+/* The trampoline for a block D bytes below the original rsp; its bytes
+ * depend only on D and the FPU restore instruction (fixed per machine). */
+static size_t tramp_code(unsigned char *c, uint32_t d, int xsave)
+{
+	static const unsigned char head[] = {
+		0x48, 0x8b, 0x1c, 0x24,			/* mov rbx, [rsp] */
+		0x48, 0x89, 0x03,			/* mov [rbx], rax */
+		0x48, 0xc7, 0x43, 0x08, 1, 0, 0, 0,	/* mov qword [rbx+8], 1 */
+		0x0f, 0x31,				/* rdtsc */
+		0x48, 0xc1, 0xe2, 0x20,			/* shl rdx, 32 */
+		0x48, 0x09, 0xd0,			/* or rax, rdx */
+		0x49, 0x89, 0xc4,			/* mov r12, rax */
+		0xb8, 0x18, 0, 0, 0,			/* 1: mov eax, SYS_sched_yield */
+		0x0f, 0x05,				/* syscall */
+		0x0f, 0x31,				/* rdtsc */
+		0x48, 0xc1, 0xe2, 0x20,			/* shl rdx, 32 */
+		0x48, 0x09, 0xd0,			/* or rax, rdx */
+		0x4c, 0x29, 0xe0,			/* sub rax, r12 */
+		0x48, 0xc1, 0xe8, TRAMP_WAIT_LOG2,	/* shr rax, TRAMP_WAIT_LOG2 */
+		0x74, 0xe7,				/* jz 1b */
+	};
+	static const unsigned char loop[] = {
+		0x48, 0x8d, 0x8b, 0xa0, 0, 0, 0,	/* lea rcx, [rbx+160] */
+		0x48, 0x83, 0xc1, 0x3f,			/* add rcx, 63 */
+		0x48, 0x83, 0xe1, 0xc0,			/* and rcx, -64 */
+		0xb8, 0xff, 0xff, 0xff, 0xff,		/* mov eax, -1 */
+		0xba, 0xff, 0xff, 0xff, 0xff,		/* mov edx, -1 */
+		0x48, 0x0f, 0xae,			/* (f)xrstor64 [rcx] ... */
+	};
+	static const unsigned char tail[] = {
+		0xff, 0xb3, 0x90, 0, 0, 0,		/* push qword [rbx+144] */
+		0x9d,					/* popfq */
+		0x4c, 0x8b, 0x7b, 0x10,			/* mov r15, [rbx+16] */
+		0x4c, 0x8b, 0x73, 0x18,			/* mov r14, [rbx+24] */
+		0x4c, 0x8b, 0x6b, 0x20,			/* mov r13, [rbx+32] */
+		0x4c, 0x8b, 0x63, 0x28,			/* mov r12, [rbx+40] */
+		0x48, 0x8b, 0x6b, 0x30,			/* mov rbp, [rbx+48] */
+		0x4c, 0x8b, 0x5b, 0x40,			/* mov r11, [rbx+64] */
+		0x4c, 0x8b, 0x53, 0x48,			/* mov r10, [rbx+72] */
+		0x4c, 0x8b, 0x4b, 0x50,			/* mov r9, [rbx+80] */
+		0x4c, 0x8b, 0x43, 0x58,			/* mov r8, [rbx+88] */
+		0x48, 0x8b, 0x43, 0x60,			/* mov rax, [rbx+96] */
+		0x48, 0x8b, 0x4b, 0x68,			/* mov rcx, [rbx+104] */
+		0x48, 0x8b, 0x53, 0x70,			/* mov rdx, [rbx+112] */
+		0x48, 0x8b, 0x73, 0x78,			/* mov rsi, [rbx+120] */
+		0x48, 0x8b, 0xbb, 0x80, 0, 0, 0,	/* mov rdi, [rbx+128] */
+		0x48, 0x8b, 0xa3, 0x98, 0, 0, 0,	/* mov rsp, [rbx+152] */
+		0x48, 0x8b, 0x5b, 0x38,			/* mov rbx, [rbx+56] */
+		0xff, 0xa4, 0x24,			/* jmp [rsp - D + 136] */
+	};
+	size_t n = 0;
+	uint32_t disp = (uint32_t)(BLK_RIP - (int64_t)d);
+	memcpy(c + n, head, sizeof(head));
+	n += sizeof(head);
+	memcpy(c + n, loop, sizeof(loop));
+	n += sizeof(loop);
+	c[n++] = xsave ? 0x29 : 0x09;		/* /5 xrstor64, /1 fxrstor64 */
+	memcpy(c + n, tail, sizeof(tail));
+	n += sizeof(tail);
+	memcpy(c + n, &disp, 4);
+	return n + 4;
+}
+
+/* Room for the trampoline: the tail of the last page of libc's executable
+ * segment, past the end of the segment (file padding, never executed).
+ * Returns its address, or 0 when there is none (then calls return to
+ * address 0 and a SIGSEGV soswap catches, and a soswap killed mid-call
+ * takes the thread down with it). */
+static uint64_t find_tramp(struct soswap_tracee *t)
+{
+	if (t->tramp)
+		return t->tramp == 1 ? 0 : t->tramp;
+	soswap_elf *elf;
+	uint64_t bias, found = 0;
+	t->tramp = 1;
+	if (soswap__remote_object(t->pid, "libc.so.6", &elf, &bias, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < elf->phnum; i++) {
+		const GElf_Phdr *ph = &elf->phdrs[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uint64_t end = ph->p_vaddr + (ph->p_memsz > ph->p_filesz ? ph->p_memsz :
+					      ph->p_filesz);
+		uint64_t start = (end + 63) & ~63ull, page_end = (end + 4095) & ~4095ull;
+		if (end >= ph->p_vaddr && page_end > start && page_end - start >= TRAMP_MAX)
+			found = bias + start;
+	}
+	soswap_elf_close(elf);
+	/* Only bytes that are still padding (zeros) or an earlier copy of the
+	 * trampoline are taken. */
+	unsigned char cur[TRAMP_MAX];
+	if (found && soswap__mem_read(t, found, cur, sizeof(cur), NULL) == 0) {
+		int ok = 1;
+		for (size_t i = 0; i < sizeof(cur) && ok; i++)
+			ok = cur[i] == 0 || cur[0] == 0x48;
+		if (ok)
+			t->tramp = found;
+	}
+	return t->tramp == 1 ? 0 : t->tramp;
+}
+
+/* What the kernel does on return to user space after a system call was
+ * interrupted with nothing to deliver: the trampoline must do the same
+ * when it restores the thread itself. */
+static void user_restart(struct user_regs_struct *r)
+{
+	if ((long)r->orig_rax < 0)
+		return;
+	switch ((long)r->rax) {
+	case -512:	/* ERESTARTSYS */
+	case -513:	/* ERESTARTNOINTR */
+	case -514:	/* ERESTARTNOHAND */
+		r->rax = r->orig_rax;
+		r->rip -= 2;
+		break;
+	case -516:	/* ERESTART_RESTARTBLOCK */
+		r->rax = SYS_restart_syscall;
+		r->rip -= 2;
+		break;
+	}
+}
+
+/* Where a call's frame lives. */
+struct call_frame {
+	uint64_t sp;		/* rsp at the callee's entry (the return address) */
+	uint64_t block;		/* trampoline block, or 0 */
+	uint64_t tramp;		/* trampoline code, or 0: return to address 0 */
+	size_t tramp_len;
+	uint64_t data;		/* copy of the caller's data */
+};
+
+static void put64(unsigned char *b, size_t off, uint64_t v)
+{
+	memcpy(b + off, &v, 8);
+}
+
+/* Build the block the trampoline restores from. */
+static int write_block(struct soswap_tracee *t, const struct saved_state *s,
+		       struct call_frame *f, uint32_t d, soswap_err *err)
+{
+	unsigned char *b = calloc(1, d);
+	if (!b)
+		return soswap__fail(err, -ENOMEM, "out of memory");
+	struct user_regs_struct r = s->regs;
+	user_restart(&r);
+	const unsigned long long gpr[] = { r.r15, r.r14, r.r13, r.r12, r.rbp, r.rbx,
+					   r.r11, r.r10, r.r9, r.r8, r.rax, r.rcx,
+					   r.rdx, r.rsi, r.rdi };
+	for (size_t i = 0; i < ARRAY_SIZE(gpr); i++)
+		put64(b, BLK_GPR + 8 * i, gpr[i]);
+	put64(b, BLK_RIP, r.rip);
+	put64(b, BLK_FLAGS, r.eflags);
+	put64(b, BLK_RSP, r.rsp);
+	uint64_t xs = ((f->block + BLK_XS + 63) & ~63ull) - f->block;
+	size_t xlen = s->xiov.iov_len ? s->xiov.iov_len : 512;
+	memcpy(b + xs, s->xstate, xlen);
+	int ret = soswap__mem_write(t, f->block, b, xs + xlen, err);
+	free(b);
+	return ret;
+}
+
+/* Lay out the stack for a call (below the red zone: block, data, then the
+ * return address) and write it. */
+static int build_frame(struct soswap_tracee *t, const struct saved_state *s,
+		       const void *data, size_t len, struct call_frame *f, soswap_err *err)
+{
+	unsigned char code[TRAMP_MAX];
+	int r;
+	memset(f, 0, sizeof(*f));
+	uint64_t top = s->regs.rsp - RED_ZONE;
+	size_t xlen = s->xiov.iov_len ? s->xiov.iov_len : 512;
+	uint32_t d = (uint32_t)(RED_ZONE + ((BLK_XS + 64 + xlen + 63) & ~63ull));
+	f->tramp = find_tramp(t);
+	if (f->tramp) {
+		f->block = s->regs.rsp - d;
+		top = f->block;
+		f->tramp_len = tramp_code(code, d, s->xiov.iov_len != 0);
+		if ((r = write_block(t, s, f, d, err)) < 0 ||
+		    (r = soswap__mem_write(t, f->tramp, code, f->tramp_len, err)) < 0)
+			return r;
+	}
+	if (len) {
+		top = (top - len) & ~15ull;
+		f->data = top;
+		if ((r = soswap__mem_write(t, f->data, data, len, err)) < 0)
+			return r;
+	}
+	/* At the callee's first instruction rsp+8 is 16-byte aligned; the word
+	 * above the return address tells the trampoline where its block is. */
+	uint64_t ra[2] = { f->tramp, f->block };
+	f->sp = ((top - 8) & ~15ull) - 8;
+	return soswap__mem_write(t, f->sp, ra, sizeof(ra), err);
+}
+
+/* Has the callee returned into the trampoline?  Then stop the thread (it
+ * waits there) and read the return value from the block.  1 yes, 0 no,
+ * negative errno. */
+static int tramp_returned(struct soswap_tracee *t, struct soswap_thread *th,
+			  const struct call_frame *f, uint64_t *ret)
+{
+	uint64_t blk[2];
+	if (!f->tramp || soswap__mem_read(t, f->block, blk, sizeof(blk), NULL) < 0 ||
+	    blk[1] != 1)
+		return 0;
+	*ret = blk[0];
+	int r = stop_overrun(t, th);
+	return r < 0 ? r : 1;
+}
+
 int soswap__remote_call_data(struct soswap_tracee *t, struct soswap_thread *th,
 			     uint64_t fn, const uint64_t *args, int nargs,
 			     const void *data, size_t len, int data_arg,
 			     uint64_t *ret, int timeout_ms, soswap_err *err)
 {
 	struct saved_state s = { 0 };
-	int r, crash_sig = 0;
-	uint64_t crash_rip = 0;
+	struct call_frame f;
+	int r, crash_sig = 0, self_restored = 0;
+	uint64_t crash_rip = 0, value = 0;
 
 	if (th->gone || !th->stopped)
 		return soswap__fail(err, -EINVAL, "pid %d: thread %d is not stopped",
 				    (int)t->pid, (int)th->tid);
 	if (nargs < 0 || nargs > 6 || data_arg >= nargs || len > 65536)
 		return soswap__fail(err, -EINVAL, "remote call: bad arguments");
-	if ((r = save_state(th, &s, err)) < 0)
+	if ((r = save_state(th, &s, err)) < 0 ||
+	    (r = build_frame(t, &s, data, len, &f, err)) < 0)
 		goto out;
 
 	struct user_regs_struct regs = s.regs;
-	uint64_t sp = s.regs.rsp - RED_ZONE, data_addr = 0;
-	if (len) {
-		sp = (sp - len) & ~15ull;
-		data_addr = sp;
-		if ((r = soswap__mem_write(t, data_addr, data, len, err)) < 0)
-			goto out;
-	}
-	/* At the callee's first instruction rsp+8 is 16-byte aligned. */
-	sp = (sp & ~15ull) - 8;
-	uint64_t zero = 0;
-	if ((r = soswap__mem_write(t, sp, &zero, sizeof(zero), err)) < 0)
-		goto out;
 	unsigned long long *argregs[6] = { &regs.rdi, &regs.rsi, &regs.rdx,
 					   &regs.rcx, &regs.r8, &regs.r9 };
 	for (int i = 0; i < nargs; i++)
-		*argregs[i] = i == data_arg ? data_addr : args[i];
+		*argregs[i] = i == data_arg ? f.data : args[i];
 	regs.rip = fn;
-	regs.rsp = sp;
+	regs.rsp = f.sp;
 	regs.rax = 0;
 	regs.orig_rax = (unsigned long long)-1;	/* no syscall restart into fn */
 	regs.eflags &= ~0x500ull;		/* DF and TF clear, per the ABI */
@@ -431,6 +663,8 @@ int soswap__remote_call_data(struct soswap_tracee *t, struct soswap_thread *th,
 			th->gone = 1;
 			r = -ESRCH;
 		} else if (w == 0) {
+			if ((r = tramp_returned(t, th, &f, &value)) != 0)
+				break;
 			soswap__trace_pump_except(t, th->tid);
 			if (soswap__now_ns() >= deadline) {
 				r = stop_overrun(t, th);
@@ -442,9 +676,10 @@ int soswap__remote_call_data(struct soswap_tracee *t, struct soswap_thread *th,
 			continue;
 		} else {
 			spins = 0;
-			r = call_stop(th, st, sp, &crash_sig);
+			r = call_stop(th, st, f.sp, &crash_sig);
 			if (r == 0)
 				continue;
+			value = th->regs.rax;
 		}
 		break;
 	}
@@ -459,11 +694,25 @@ int soswap__remote_call_data(struct soswap_tracee *t, struct soswap_thread *th,
 		goto out;
 	}
 	crash_rip = th->regs.rip;
+	if (r == 1 && f.tramp && !crash_sig) {
+		/* Caught in the trampoline, or already past it (it restored the
+		 * thread itself while soswap was slow to look): then the thread
+		 * stays where it now is. */
+		soswap__trace_getregs(th, NULL);
+		self_restored = th->regs.rip < f.tramp || th->regs.rip >= f.tramp + f.tramp_len;
+	}
 	if (r == 1 && !crash_sig && ret)
-		*ret = th->regs.rax;
+		*ret = value;
 restore:
 	{
-		int rr = restore_state(t, th, &s, err);
+		int rr = 0;
+		if (self_restored) {
+			th->sig = 0;
+			if (s.kind == SOSWAP_STOP_SIGNAL && s.sig)
+				syscall(SYS_tgkill, (int)t->pid, (int)th->tid, s.sig);
+		} else {
+			rr = restore_state(t, th, &s, err);
+		}
 		if (r == -ETIMEDOUT)
 			r = soswap__fail(err, -ETIMEDOUT, "pid %d: remote call in thread %d "
 					 "did not return within %d ms (abandoned; the target "

@@ -577,6 +577,66 @@ static void test_remote_call_timeout_and_crash(void **state)
 	kill_target(&tg);
 }
 
+/* soswap is SIGKILLed while a remote call runs: the kernel detaches it,
+ * the call finishes, and the thread puts itself back (the trampoline)
+ * instead of returning into nothing: the target lives on, unharmed. */
+static void test_tracer_killed_mid_call(void **state)
+{
+	(void)state;
+	struct target tg;
+	int sync[2];
+
+	spawn(&tg, "spin", 2);
+	pid_t reader = blocked_thread(tg.pid, "reader");
+	uint64_t fn = sym(tg.pid, target_exe, "target_sleep_ms");
+	assert_int_equal(pipe(sync), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct soswap_tracee t;
+		soswap_err e = { 0 };
+		if (soswap__trace_seize(&t, tg.pid, &e) < 0 ||
+		    soswap__trace_stop_all(&t, NULL, NULL, &e) < 0)
+			_exit(1);
+		struct soswap_thread *th = NULL;
+		for (size_t k = 0; k < t.nthreads; k++)
+			if (t.threads[k].tid == reader)
+				th = &t.threads[k];
+		if (!th || write(sync[1], "x", 1) != 1)
+			_exit(1);
+		uint64_t args[1] = { 400 }, ret;
+		soswap__remote_call(&t, th, fn, args, 1, &ret, 20000, &e);
+		_exit(2);
+	}
+	close(sync[1]);
+	char c = 0;
+	assert_int_equal(read(sync[0], &c, 1), 1);
+	close(sync[0]);
+	sleep_ms(150);		/* inside target_sleep_ms(400) */
+	kill(child, SIGKILL);
+	int st;
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFSIGNALED(st));
+
+	/* The reader returns to its read(), restarted without EINTR. */
+	assert_echo(&tg, 'k');
+	assert_int_equal(kill(tg.pid, 0), 0);
+	struct soswap_tracee t;
+	soswap_err err = { 0 };
+	assert_int_equal(soswap__trace_seize(&t, tg.pid, &err), 0);
+	assert_int_equal(soswap__trace_stop_all(&t, NULL, NULL, &err), 0);
+	assert_int_equal(call0(&t, sym(tg.pid, target_exe, "target_eintr")), 0);
+	uint64_t s1 = call0(&t, sym(tg.pid, target_exe, "target_spins"));
+	assert_int_equal(soswap__trace_resume_all(&t, &err), 0);
+	sleep_ms(20);
+	assert_int_equal(soswap__trace_stop_all(&t, NULL, NULL, &err), 0);
+	assert_true(call0(&t, sym(tg.pid, target_exe, "target_spins")) > s1);
+	assert_true(t.tramp > 1);	/* libc had room for the trampoline */
+	soswap__trace_detach(&t);
+	assert_echo(&tg, 'K');
+	kill_target(&tg);
+}
+
 /* The target exits during an operation: -ESRCH, and nothing hangs. */
 static void test_target_exits(void **state)
 {
@@ -804,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_remote_dlopen),
 		cmocka_unit_test(test_hijack_under_malloc_load),
 		cmocka_unit_test(test_remote_call_timeout_and_crash),
+		cmocka_unit_test(test_tracer_killed_mid_call),
 		cmocka_unit_test(test_target_exits),
 		cmocka_unit_test(test_seize_errors),
 		cmocka_unit_test(test_thread_churn),
