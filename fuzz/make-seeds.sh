@@ -48,6 +48,11 @@ abidiff)
 	done
 	${CXX:-g++} -g -O1 -shared -fPIC -o "$dir/cxx.so" "$fix/diff/cxx.old.cc" 2>/dev/null || true
 	;;
+state)
+	printf 'soswap-state 1\nlayout symlink\ncurrent libfoo.so.1.2.0\nprevious libfoo.so.1.0.0\nprevious libfoo.so.1.1.0\n' > "$dir/symlink.state"
+	printf 'soswap-state 1\nlayout file\ncurrent libssl.so.3\nprevious saved-1700000000-42-libssl.so.3\n' > "$dir/file.state"
+	printf 'soswap-state 1\nprevious ../x\ncurrent ..\nprevious a\0b\n' > "$dir/hostile.state"
+	;;
 *)
 	# Other targets add their seeds here; none is also fine.
 	;;

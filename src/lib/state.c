@@ -50,6 +50,51 @@ static int plain_name(const char *s)
 	       strcmp(s, ".") && strcmp(s, "..");
 }
 
+int soswap__state_parse(struct soswap__state *st, const char *data, size_t size,
+			const char *name, soswap_err *err)
+{
+	memset(st, 0, sizeof(*st));
+	if (size > STATE_MAX_BYTES)
+		size = STATE_MAX_BYTES;
+	char *buf = malloc(size + 1);
+	if (!buf)
+		return soswap__fail(err, -ENOMEM, "%s: out of memory", name);
+	memcpy(buf, data, size);
+	buf[size] = '\0';	/* a NUL inside ends the record early: harmless */
+	int rc = 0, line = 0;
+	for (char *p = buf, *nl; *p && rc == 0; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		line++;
+		char *val = strchr(p, ' ');
+		if (val)
+			*val++ = '\0';
+		if (line == 1) {
+			if (strcmp(p, "soswap-state") || !val || strcmp(val, "1"))
+				rc = soswap__fail(err, -EINVAL, "%s: not a soswap state file", name);
+			continue;
+		}
+		if (!val)
+			continue;
+		if (!strcmp(p, "layout")) {
+			st->layout_file = !strcmp(val, "file");
+		} else if (!strcmp(p, "current") && plain_name(val)) {
+			strcpy(st->current, val);
+		} else if (!strcmp(p, "previous") && plain_name(val)) {
+			soswap__state_push(st, val);
+		} else if (!strcmp(p, "previous") || !strcmp(p, "current")) {
+			rc = soswap__fail(err, -EINVAL, "%s:%d: bad file name", name, line);
+		}
+	}
+	free(buf);
+	if (rc == 0 && line == 0)
+		rc = soswap__fail(err, -EINVAL, "%s: not a soswap state file", name);
+	if (rc == 0)
+		st->exists = 1;
+	return rc;
+}
+
 int soswap__state_read(struct soswap__state *st, const char *statedir,
 		       const char *soname, soswap_err *err)
 {
@@ -63,7 +108,7 @@ int soswap__state_read(struct soswap__state *st, const char *statedir,
 			return 0;	/* nothing recorded yet */
 		return soswap__fail_errno(err, -errno, "%s", path);
 	}
-	char *buf = malloc(STATE_MAX_BYTES + 1);
+	char *buf = malloc(STATE_MAX_BYTES);
 	if (!buf) {
 		close(fd);
 		return soswap__fail(err, -ENOMEM, "%s: out of memory", path);
@@ -73,40 +118,8 @@ int soswap__state_read(struct soswap__state *st, const char *statedir,
 	       (n = read(fd, buf + len, (size_t)(STATE_MAX_BYTES - len))) > 0)
 		len += n;
 	close(fd);
-	buf[len] = '\0';
-	int rc = 0, line = 0;
-	for (char *p = buf, *nl; *p && rc == 0; p = nl ? nl + 1 : p + strlen(p)) {
-		nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		line++;
-		char *val = strchr(p, ' ');
-		if (val)
-			*val++ = '\0';
-		if (line == 1) {
-			if (strcmp(p, "soswap-state") || !val || strcmp(val, "1"))
-				rc = soswap__fail(err, -EINVAL, "%s: not a soswap state file", path);
-			continue;
-		}
-		if (!val)
-			continue;
-		if (!strcmp(p, "layout")) {
-			st->layout_file = !strcmp(val, "file");
-		} else if (!strcmp(p, "current") && plain_name(val)) {
-			strcpy(st->current, val);
-		} else if (!strcmp(p, "previous") && plain_name(val)) {
-			if (st->nprev == SOSWAP_STATE_MAX_PREVIOUS) {
-				memmove(st->prev[0], st->prev[1], sizeof(st->prev[0]) * (st->nprev - 1));
-				st->nprev--;
-			}
-			strcpy(st->prev[st->nprev++], val);
-		} else if (!strcmp(p, "previous") || !strcmp(p, "current")) {
-			rc = soswap__fail(err, -EINVAL, "%s:%d: bad file name", path, line);
-		}
-	}
+	int rc = soswap__state_parse(st, buf, (size_t)len, path, err);
 	free(buf);
-	if (rc == 0)
-		st->exists = 1;
 	return rc;
 }
 

@@ -16,6 +16,11 @@ struct soswap__state {
 const char *soswap__state_root(void);
 /* The state directory of the library directory `realdir` (a real path). */
 int soswap__state_dir(char *buf, size_t size, const char *realdir, soswap_err *err);
+/* Parse a state record (untrusted: only its first 64 KiB count, names must
+ * be plain file names, at most SOSWAP_STATE_MAX_PREVIOUS kept).  `name`
+ * is used in messages. */
+int soswap__state_parse(struct soswap__state *st, const char *data, size_t size,
+			const char *name, soswap_err *err);
 /* Read STATEDIR/SONAME.state; a missing file gives an empty record
  * (exists = 0) and 0. */
 int soswap__state_read(struct soswap__state *st, const char *statedir,
