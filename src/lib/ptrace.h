@@ -138,8 +138,17 @@ int soswap__remote_object(pid_t pid, const char *lib, soswap_elf **elf,
 
 /* Call fn(args[0..nargs-1]) (at most 6 integer arguments) in thread th,
  * which must be stopped; the other threads are left as they are.  The
- * thread's registers and any interrupted system call are restored exactly
- * afterwards.  Gives up after timeout_ms (restoring the thread). */
+ * thread's registers (general and XSAVE state) and any interrupted system
+ * call are restored exactly afterwards, and the thread is left stopped.
+ * fn returns into a trampoline written into the padding after libc's
+ * code (see remote.c): if soswap dies during the call, the thread restores
+ * itself a second or two after fn returns, instead of crashing.
+ * Returns 0, -ETIMEDOUT after timeout_ms (the call is abandoned: the
+ * thread is put back, but whatever fn had locked stays locked), -EFAULT
+ * when fn crashed (abandoned likewise; the fault is not delivered), or
+ * -ESRCH when the thread or process exited.  A signal that arrives for th
+ * during the call is delivered at once; one that th was stopped with is
+ * delivered when th is resumed. */
 int soswap__remote_call(struct soswap_tracee *t, struct soswap_thread *th,
 			uint64_t fn, const uint64_t *args, int nargs,
 			uint64_t *ret, int timeout_ms, soswap_err *err);
