@@ -557,8 +557,11 @@ static int cmp_range(const void *a, const void *b)
 
 void soswap__plan_sort(struct soswap__plan *p)
 {
-	qsort(p->w, p->nw, sizeof(*p->w), cmp_write);
-	qsort(p->busy, p->nbusy, sizeof(*p->busy), cmp_range);
+	/* qsort's array must not be NULL even when empty (UBSan). */
+	if (p->nw)
+		qsort(p->w, p->nw, sizeof(*p->w), cmp_write);
+	if (p->nbusy)
+		qsort(p->busy, p->nbusy, sizeof(*p->busy), cmp_range);
 }
 
 static void dedup(struct soswap__plan *p)
