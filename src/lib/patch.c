@@ -335,9 +335,12 @@ static int plan_slot(struct ctx *c, size_t mi, const struct soswap_reloc *r,
 		(*count)++;
 		return add_write(c, addr, &v, &nv, 8, SOSWAP__W_DATA);
 	}
-	/* A lazy slot still points into its own module's PLT. */
-	if (!in_family(c, j) &&
-	    !(j == (ssize_t)mi && is_lazy(m, r, v) && lazy_goes_to_family(c, mi, s)))
+	/* A lazy slot still points into its own module's PLT: what counts is
+	 * where its binding would go, not the PLT stub — even in OLD itself,
+	 * whose unbound slots (a libc function it has not called yet) point
+	 * into OLD but lead out of the family. */
+	int lazy = j == (ssize_t)mi && is_lazy(m, r, v);
+	if (lazy ? !lazy_goes_to_family(c, mi, s) : !in_family(c, j))
 		return 0;
 	/* Data stays where it is (same-size objects were handled above);
 	 * the definer says what the symbol is, the reference may be NOTYPE. */
