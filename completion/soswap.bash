@@ -11,7 +11,7 @@ _soswap_commands="info deps diff links install rollback who stale live upgrade"
 
 declare -gA _soswap_fallback_opts=(
 	[info]="--json --symbols --help"
-	[deps]="--json --flat --why --env --root --secure --help"
+	[deps]="--json --flat --why --dlopen --env --root --secure --no-preload-file --help"
 	[diff]="--json --no-dwarf --debug-dir --help"
 	[links]="--dry-run --json --help"
 	[install]="--dir --version --link-name --force --dry-run --json --help"
@@ -19,7 +19,7 @@ declare -gA _soswap_fallback_opts=(
 	[who]="--json --help"
 	[stale]="--json --ctime --lib --dir --help"
 	[live]="--pid --json --dry-run --timeout --no-entry-jumps --rollback --help"
-	[upgrade]="--dir --live --report-only --dry-run --rollback --stale --json --help"
+	[upgrade]="--dir --version --link-name --force --live --report-only --lib --dry-run --timeout --rollback --stale --json --help"
 )
 declare -gA _soswap_opts_cache=()
 
@@ -128,7 +128,7 @@ _soswap()
 
 	# Arguments of options.
 	case $prev in
-	--pid)
+	--pid|-p)
 		COMPREPLY=($(compgen -W "$(_soswap_pids)" -- "$cur"))
 		return ;;
 	--dir|-d|--root|--debug-dir)
@@ -137,7 +137,7 @@ _soswap()
 	--lib)
 		_soswap_files "$cur"
 		return ;;
-	--timeout|--version|-V|--why|--env)
+	--timeout|-t|--version|-V|--why|--env)
 		return ;;
 	--rollback)
 		if [[ $cmd == upgrade ]]; then
@@ -164,9 +164,9 @@ _soswap()
 		for ((i = cmd_at + 1; i < COMP_CWORD; i++)); do
 			w=${COMP_WORDS[i]}
 			case $w in
-			--pid) pid=${COMP_WORDS[i + 1]}; i=$((i + 1)) ;;
+			--pid|-p) pid=${COMP_WORDS[i + 1]}; i=$((i + 1)) ;;
 			--pid=*) pid=${w#--pid=} ;;
-			--timeout) i=$((i + 1)) ;;
+			--timeout|-t) i=$((i + 1)) ;;
 			-*) ;;
 			*) npos=$((npos + 1)) ;;
 			esac
