@@ -4,10 +4,14 @@
 # Sets up (Debian packages), builds soswap and the example programs, starts
 # the example server greetd (several worker threads) linked against
 # libgreet.so.1 version 1, puts it under continuous load with loadgen, and
-# while the load runs swaps libgreet v2 into the running server with
-# `soswap live`.  Then it prints which version answered before and after the
-# swap and how many requests failed (zero is the point).  Exit status 0 when
-# the upgrade happened with no failed request, 1 otherwise.
+# while the load runs upgrades libgreet to v2 with
+#   soswap upgrade --live --dir LIBDIR NEW
+# which installs v2 next to v1, flips the soname link and swaps v2 into the
+# running server (`soswap live` does the swap alone; the demo uses it where
+# upgrade is not available).  Then it prints which version answered before
+# and after the upgrade and how many requests failed (zero is the point).
+# Exit status 0 when the upgrade happened with no failed request, 1
+# otherwise.
 #
 # Environment: SOSWAP=path  use this soswap binary (skips set-up and build)
 #              CC=compiler  for the example programs (default cc)
@@ -77,10 +81,12 @@ SERVER=$!
 wait_file "$W/port" 10 || die "greetd did not start"
 PORT=$(cat "$W/port")
 
-# `soswap live` is the step this demo is about; a build whose live command is
-# still a placeholder runs the rest and says so.
-live_ok=1
-if "$SOSWAP" live --help 2>&1 | grep -q "not implemented"; then live_ok=0; fi
+# The live swap is the step this demo is about; a build whose live command
+# is still a placeholder runs the rest and says so.
+implemented() { ! "$SOSWAP" "$1" --help 2>&1 | grep -q "not implemented"; }
+live_ok=0 upgrade_ok=0
+implemented live && live_ok=1
+implemented upgrade && [ $live_ok = 1 ] && upgrade_ok=1
 
 step "Starting loadgen: 4 connections sending requests back to back"
 "$W/loadgen" --port "$PORT" --connections 4 --duration 120 --json \
@@ -89,7 +95,11 @@ LOAD=$!
 wait_file "$W/load-ready" 10 || die "loadgen got no answer: $(cat "$W/load.err")"
 sleep "$SECS"
 
-if [ $live_ok = 1 ]; then
+if [ $upgrade_ok = 1 ]; then
+	step "soswap upgrade --live --dir $W/lib $NEW"
+	"$SOSWAP" upgrade --live --dir "$W/lib" "$NEW" || live_rc=$?
+	[ "${live_rc:-0}" -eq 0 ] || echo "${R}soswap upgrade failed (exit $live_rc)${N}"
+elif [ $live_ok = 1 ]; then
 	step "soswap live --pid $SERVER libgreet.so.1 $NEW"
 	"$SOSWAP" live --pid "$SERVER" libgreet.so.1 "$NEW" || live_rc=$?
 	[ "${live_rc:-0}" -eq 0 ] || echo "${R}soswap live failed (exit $live_rc)${N}"
@@ -104,6 +114,10 @@ else
 	echo "${Y}The server keeps running libgreet v1.${N}"
 fi
 sleep "$SECS"
+if [ $upgrade_ok = 1 ]; then
+	step "soswap who $W/lib/libgreet.so.1.0.0 (v1: still mapped, no longer used)"
+	"$SOSWAP" -q who "$W/lib/libgreet.so.1.0.0" || true
+fi
 
 kill -INT "$LOAD"
 load_rc=0

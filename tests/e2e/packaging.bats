@@ -217,6 +217,10 @@ build_examples() {
 	else
 		[[ "$output" == *"before: v1, after: v2"* ]]
 		[[ "$output" == *"upgraded from libgreet v1 to v2 under load"* ]]
+		if ! "$SOSWAP" upgrade --help | grep -q "not implemented"; then
+			[[ "$output" == *"1 swapped, 0 failed, 0 need restart"* ]] || fail "upgrade table"
+			[[ "$output" == *"swapped live: runs "*"libgreet.so.1.1.0"* ]] || fail "who after"
+		fi
 	fi
 	# It left no process and no directory behind.
 	[ -z "$(pgrep -f 'soswap-demo\..*/(greetd|loadgen)')" ]
