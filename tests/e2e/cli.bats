@@ -115,7 +115,9 @@ ESC=$'\033'
 		nobody "$SOSWAP" $q >"$T/out-q" 2>"$T/err-q" || true
 		[ ! -s "$T/err-q" ] || { cat "$T/err-q"; fail "$q: warning printed"; }
 		# The result itself is still printed.
-		[ -s "$T/out-q" ]; [ "$(head -n 1 "$T/out-q")" = "$(head -n 1 "$T/out")" ]
+		# (its header names the library; the count may change meanwhile)
+		[ -s "$T/out-q" ]
+		[ "$(head -n 1 "$T/out-q" | cut -d: -f1)" = "$(head -n 1 "$T/out" | cut -d: -f1)" ]
 	done
 	# Errors are still printed.
 	run "$SOSWAP" -q who "$T/nonexistent.so"
