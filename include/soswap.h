@@ -738,7 +738,9 @@ enum {
  * by ld.so or dlopen has; a process that only mmaps the bytes read-only
  * (a tool reading the ELF file) is not a user.  Matched by st_dev/st_ino
  * of stat(file) (symlinks followed), so a soname link, a hard link or a
- * bind-mounted or chroot path finds the same processes.
+ * bind-mounted or chroot path finds the same processes.  Processes a
+ * live swap moved onto a file's version count as its users too: they map
+ * the copy soswap staged of it (same content, see soswap_live_swap).
  * One group per file, in the order given (processes by pid).
  * Returns 0, -ENOENT & co. when a file cannot be stat'ed (naming it),
  * -ENOMEM, or -EACCES when /proc cannot be read at all. */

@@ -471,6 +471,7 @@ static int add_hit(struct scan_ctx *c, struct proc_info *pi,
 
 struct who_arg {
 	const struct stat *targets;
+	const size_t *group;	/* group of each target */
 	size_t n;
 };
 
@@ -504,7 +505,7 @@ static int who_proc(struct scan_ctx *c, struct proc_info *pi, struct mfiles *fs,
 					path_stat(c, pi, f->path, &cur) == 0 &&
 					cur.st_dev == t->st_dev && cur.st_ino == t->st_ino;
 			if (match) {
-				int rc = add_hit(c, pi, f, k);
+				int rc = add_hit(c, pi, f, w->group[k]);
 				if (rc < 0)
 					return rc;
 			}
@@ -1024,36 +1025,50 @@ int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
 	if (!nfiles)
 		return soswap__fail(err, -EINVAL, "who: no file given");
 	soswap_scan *s = scan_new();
-	struct stat *t = calloc(nfiles, sizeof(*t));
+	/* Each file, then the copies live swaps staged of it (processes
+	 * moved onto this version by `soswap live` map the copy). */
+	struct stat *t = calloc(2 * nfiles, sizeof(*t));
+	size_t *group = calloc(2 * nfiles, sizeof(*group));
+	size_t nt = 0;
 	int rc = 0;
-	if (!s || !t || soswap__grow((void **)&s->groups, &s->gcap, nfiles, sizeof(*s->groups))) {
+	if (!s || !t || !group ||
+	    soswap__grow((void **)&s->groups, &s->gcap, nfiles, sizeof(*s->groups))) {
 		rc = soswap__fail(err, -ENOMEM, "who: out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < nfiles; i++) {
-		if (stat(files[i], &t[i]) < 0) {
+		if (stat(files[i], &t[nt]) < 0) {
 			rc = soswap__fail_errno(err, -errno, "%s", files[i]);
 			goto out;
 		}
-		if (!S_ISREG(t[i].st_mode)) {
+		if (!S_ISREG(t[nt].st_mode)) {
 			rc = soswap__fail(err, -EINVAL, "%s: not a regular file", files[i]);
 			goto out;
 		}
 		struct soswap_lib_group *g = &s->groups[s->ngroups++];
 		memset(g, 0, sizeof(*g));
 		g->path = own(s, files[i]);
-		g->dev = t[i].st_dev;
-		g->ino = t[i].st_ino;
+		g->dev = t[nt].st_dev;
+		g->ino = t[nt].st_ino;
 		if (!g->path) {
 			rc = soswap__fail(err, -ENOMEM, "who: out of memory");
 			goto out;
 		}
+		group[nt++] = i;
 	}
-	struct who_arg w = { t, nfiles };
+	for (size_t i = 0; i < nfiles; i++) {
+		char staged[PATH_MAX];
+		if (soswap__live_staged_copy(files[i], staged, sizeof(staged)) == 0 &&
+		    stat(staged, &t[nt]) == 0 && S_ISREG(t[nt].st_mode) &&
+		    (t[nt].st_dev != t[i].st_dev || t[nt].st_ino != t[i].st_ino))
+			group[nt++] = i;
+	}
+	struct who_arg w = { t, group, nt };
 	struct scan_mode mode = { who_fast, who_fn, &w };
 	rc = scan_run(s, opts, &mode, err);
 out:
 	free(t);
+	free(group);
 	if (rc < 0) {
 		soswap_scan_free(s);
 		return rc;

@@ -133,15 +133,14 @@ static int find_users(soswap_upgrade *u, const struct soswap_install_info *ii,
 			return rc;
 		/* the staged copy of the previous version is found below */
 	}
-	char staged[PATH_MAX];
-	const char *files[2];
+	/* soswap_who also finds the processes a live swap moved onto this
+	 * version: they map soswap's staged copy of it. */
+	const char *files[1];
 	size_t n = 0;
 	if (!ii->layout_file || ii->dry_run)
 		files[n++] = ii->previous_path;
-	const char *content = ii->layout_file && !ii->dry_run ? ii->saved_copy
-							      : ii->previous_path;
-	if (content && soswap__live_staged_copy(content, staged, sizeof(staged)) == 0)
-		files[n++] = staged;
+	else if (ii->saved_copy)
+		files[n++] = ii->saved_copy;
 	if (n == 0)
 		return 0;
 	rc = soswap_who(&scan, files, n, NULL, err);

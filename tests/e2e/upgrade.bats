@@ -46,6 +46,11 @@ bad_calls() { cut -d' ' -f3 "$T/$1.state"; }
 	echo "$output" | jqe '.summary == {"swapped":2,"failed":1,"needs_restart":0,"planned":0,"exited":0,"rolled_back":0} and (.complete | not)'
 	[ "$(readlink "$T/lib/libup.so.1")" = libup.so.1.1.0 ]
 	[ "$(version a)" = 2 ]; [ "$(version b)" = 2 ]; [ "$(version c)" = 1 ]
+	# who, asked about the new file, finds the processes running it through
+	# the copy the live swap loaded; the unswapped one still maps the old
+	run --separate-stderr "$SOSWAP" who --json "$T/lib/libup.so.1.1.0" "$T/lib/libup.so.1.0.0"
+	echo "$output" | jqe --argjson a "$PID_a" --argjson b "$PID_b" '[.files[0].processes[].pid] | index($a) != null and index($b) != null'
+	echo "$output" | jqe --argjson c "$PID_c" '[.files[1].processes[] | select(.swapped | not) | .pid] == [$c]' 
 	[ "$(bad_calls a)" = 0 ]; [ "$(bad_calls b)" = 0 ]
 	kill "$BG_PID"   # the tracer, so teardown can stop c
 }
