@@ -88,6 +88,12 @@ void cli_install_json(struct soswap_json *j, const soswap_install *h,
 void cli_install_text(const struct cli_ctx *ctx, const soswap_install *h,
 		      const soswap_upgrade *procs);
 
+/* The options install and upgrade share (-d -V -l -f -n): 1 when `c` was
+ * one of them and was stored in *o. */
+int cli_install_option(int c, char *arg, struct soswap_upgrade_opts *o);
+/* --version is X[.Y[.Z]] starting with a digit (or absent). */
+int cli_install_version_ok(const struct soswap_upgrade_opts *o);
+
 /* Subcommands: one file each, src/cli/cmd-NAME.c. */
 int cmd_info(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_deps(int argc, char **argv, struct cli_ctx *ctx);

@@ -135,6 +135,24 @@ void cli_install_text(const struct cli_ctx *ctx, const soswap_install *h,
 		printf("  undo with: soswap rollback --dir %s %s\n", in->dir, in->soname);
 }
 
+int cli_install_option(int c, char *arg, struct soswap_upgrade_opts *o)
+{
+	switch (c) {
+	case 'd': o->dir = arg; return 1;
+	case 'V': o->version = arg; return 1;
+	case 'l': o->link_name = 1; return 1;
+	case 'f': o->force = 1; return 1;
+	case 'n': o->dry_run = 1; return 1;
+	default: return 0;
+	}
+}
+
+int cli_install_version_ok(const struct soswap_upgrade_opts *o)
+{
+	return !o->version || (*o->version && !strchr(o->version, '/') &&
+			       strspn(o->version, "0123456789") > 0);
+}
+
 static void help(void)
 {
 	puts("Usage: soswap install NEW [--dir DIR] [--version X.Y.Z] [--link-name]\n"
@@ -171,12 +189,9 @@ int cmd_install(int argc, char **argv, struct cli_ctx *ctx)
 	struct soswap_upgrade_opts o = { 0 };
 	int c;
 	while ((c = getopt_long(argc, argv, "d:V:lfnh", opts, NULL)) != -1) {
+		if (cli_install_option(c, optarg, &o))
+			continue;
 		switch (c) {
-		case 'd': o.dir = optarg; break;
-		case 'V': o.version = optarg; break;
-		case 'l': o.link_name = 1; break;
-		case 'f': o.force = 1; break;
-		case 'n': o.dry_run = 1; break;
 		case 'j': ctx->json = 1; break;
 		case 'h': help(); return EXIT_OK;
 		default: return cli_usage(ctx, "bad option");
@@ -186,8 +201,7 @@ int cmd_install(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage(ctx, "no NEW library given");
 	if (optind + 1 < argc)
 		return cli_usage(ctx, "one NEW library at a time");
-	if (o.version && (!*o.version || strchr(o.version, '/') ||
-			  strspn(o.version, "0123456789") == 0))
+	if (!cli_install_version_ok(&o))
 		return cli_usage(ctx, "--version takes X[.Y[.Z]] starting with a number");
 
 	soswap_err err = { 0 };

@@ -200,12 +200,9 @@ int cmd_upgrade(int argc, char **argv, struct cli_ctx *ctx)
 	const char *rollback = NULL, *lib = NULL;
 	char *end;
 	while ((c = getopt_long(argc, argv, "d:V:lfnt:h", opts, NULL)) != -1) {
+		if (cli_install_option(c, optarg, &uo))
+			continue;
 		switch (c) {
-		case 'd': uo.dir = optarg; break;
-		case 'V': uo.version = optarg; break;
-		case 'l': uo.link_name = 1; break;
-		case 'f': uo.force = 1; break;
-		case 'n': uo.dry_run = 1; break;
 		case 't':
 			uo.timeout_ms = (int)strtol(optarg, &end, 10);
 			if (*end || uo.timeout_ms <= 0)
@@ -221,7 +218,9 @@ int cmd_upgrade(int argc, char **argv, struct cli_ctx *ctx)
 		default: return cli_usage(ctx, "bad option");
 		}
 	}
-	/* Conflicting options are refused before any work. */
+	/* Bad or conflicting options are refused before any work. */
+	if (!cli_install_version_ok(&uo))
+		return cli_usage(ctx, "--version takes X[.Y[.Z]] starting with a number");
 	if (uo.live && report_only)
 		return cli_usage(ctx, "--live and --report-only exclude each other");
 	if (!!stale + !!rollback > 1)
