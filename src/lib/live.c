@@ -602,6 +602,23 @@ static int swap(struct live *L, soswap_err *err)
 	return report_plan(L);
 }
 
+/* The process no longer exists or is a zombie (dead, not yet reaped). */
+static int target_gone(pid_t pid)
+{
+	char path[64], buf[512];
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && (p[1] == ' ') && (p[2] == 'Z' || p[2] == 'X');
+}
+
 int soswap_live_swap(pid_t pid, const char *old_lib, const char *new_path,
 		     const struct soswap_live_opts *opts,
 		     soswap_live_report **report, soswap_err *err)
@@ -613,9 +630,13 @@ int soswap_live_swap(pid_t pid, const char *old_lib, const char *new_path,
 	L.new_arg = new_path;
 	if (r == 0)
 		r = swap(&L, err);
-	if (r == -ESRCH && L.seized && kill(pid, 0) < 0)
+	/* A target that dies mid-swap makes whatever soswap was doing fail
+	 * (ESRCH, or EIO from /proc/PID/mem): say what really happened. */
+	if (r < 0 && r != -ENOMEM && L.seized && target_gone(pid)) {
+		r = -ESRCH;
 		soswap__fail(err, r, "pid %d: the process exited during the swap",
 			     (int)pid);
+	}
 	if (r == -ENOMEM)
 		soswap__fail(err, r, "out of memory");
 	return finish(&L, r, t0, report);
