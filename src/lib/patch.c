@@ -24,12 +24,12 @@
  *    an earlier swap away from it, get their original bytes back: every
  *    older version leads straight to the newest, no chains, no loops.
  */
-#include <capstone/capstone.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "disasm.h"
 #include "live-internal.h"
 
 #define MAX_BUSY_LEN 14
@@ -55,6 +55,7 @@ struct ctx {
 	const struct soswap__modules *mods;
 	struct modsyms *ms;
 	csh cs;
+	const struct soswap__capstone *cap;
 	soswap_err *err;
 };
 
@@ -420,7 +421,7 @@ static unsigned jump_len(const unsigned char *b)
 static int branch_into_entry(struct ctx *c, const unsigned char *code,
 			     size_t size, uint64_t value, unsigned len)
 {
-	cs_insn *insn = cs_malloc(c->cs);
+	cs_insn *insn = c->cap->malloc(c->cs);
 	const uint8_t *p = code;
 	size_t left = size;
 	uint64_t pc = value;
@@ -428,13 +429,13 @@ static int branch_into_entry(struct ctx *c, const unsigned char *code,
 	if (!insn)
 		return -1;
 	while (left > 0) {
-		if (!cs_disasm_iter(c->cs, &p, &left, &pc, insn)) {
+		if (!c->cap->disasm_iter(c->cs, &p, &left, &pc, insn)) {
 			/* padding or data after the code: only the entry matters */
 			if (pc < value + len)
 				res = -1;
 			break;
 		}
-		if (!cs_insn_group(c->cs, insn, CS_GRP_BRANCH_RELATIVE))
+		if (!c->cap->insn_group(c->cs, insn, CS_GRP_BRANCH_RELATIVE))
 			continue;
 		const cs_x86 *x = &insn->detail->x86;
 		for (int k = 0; k < x->op_count; k++)
@@ -446,7 +447,7 @@ static int branch_into_entry(struct ctx *c, const unsigned char *code,
 		if (res)
 			break;
 	}
-	cs_free(insn, 1);
+	c->cap->free(insn, 1);
 	return res;
 }
 
@@ -632,7 +633,7 @@ static int load_module(struct ctx *c, size_t i)
 int soswap__plan_build(struct soswap__plan *p, const struct soswap__plan_in *in,
 		       soswap_err *err)
 {
-	struct ctx c = { p, in, in->mods, NULL, 0, err };
+	struct ctx c = { .p = p, .in = in, .mods = in->mods, .err = err };
 	int r = 0;
 	memset(p, 0, sizeof(*p));
 	if (in->new_idx >= in->mods->n || in->old_idx >= in->mods->n ||
@@ -645,11 +646,18 @@ int soswap__plan_build(struct soswap__plan *p, const struct soswap__plan_in *in,
 		r = soswap__fail(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &c.cs) != CS_ERR_OK) {
-		r = soswap__fail(err, -ENOMEM, "capstone: cannot open an x86-64 decoder");
-		goto out;
+	/* The decoder is needed for entry jumps only. */
+	if (!in->no_entry_jumps) {
+		if (!(c.cap = soswap__capstone(err))) {
+			r = -ENOSYS;
+			goto out;
+		}
+		if (c.cap->open(CS_ARCH_X86, CS_MODE_64, &c.cs) != CS_ERR_OK) {
+			r = soswap__fail(err, -ENOMEM, "capstone: cannot open an x86-64 decoder");
+			goto out;
+		}
+		c.cap->option(c.cs, CS_OPT_DETAIL, CS_OPT_ON);
 	}
-	cs_option(c.cs, CS_OPT_DETAIL, CS_OPT_ON);
 	for (size_t i = 0; i < in->mods->n && r == 0; i++)
 		r = load_module(&c, i);
 	if (r == 0)
@@ -662,7 +670,7 @@ int soswap__plan_build(struct soswap__plan *p, const struct soswap__plan_in *in,
 		dedup(p);
 out:
 	if (c.cs)
-		cs_close(&c.cs);
+		c.cap->close(&c.cs);
 	for (size_t i = 0; c.ms && i < in->mods->n; i++)
 		free(c.ms[i].idx.by_name);
 	free(c.ms);
