@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "live-internal.h"
 
 #define JOURNAL_MAX_SIZE (256u << 20)
@@ -228,23 +229,6 @@ void soswap__journal_free(struct soswap__journal *j)
 
 /* ---- files ------------------------------------------------------------ */
 
-int soswap__mkdir_p(char *path, soswap_err *err)
-{
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char save = *p;
-		*p = '\0';
-		int r = mkdir(path, 0755);
-		int e = errno;
-		*p = save;
-		if (r < 0 && e != EEXIST)
-			return soswap__fail_errno(err, -e, "%s: cannot create", path);
-		if (!save)
-			return 0;
-	}
-}
-
 int soswap__run_dir(char *buf, size_t size, soswap_err *err)
 {
 	const char *env = getenv("SOSWAP_RUN_DIR");
@@ -258,7 +242,7 @@ int soswap__run_dir(char *buf, size_t size, soswap_err *err)
 		n = snprintf(buf, size, "%s/soswap", xdg);
 	if (n < 0 || (size_t)n >= size || buf[0] != '/')
 		return soswap__fail(err, -EINVAL, "%s: run directory must be an absolute path", buf);
-	return soswap__mkdir_p(buf, err);
+	return soswap__mkdirs(buf, err);
 }
 
 int soswap__proc_start_time(pid_t pid, uint64_t *start, soswap_err *err)
@@ -299,7 +283,7 @@ int soswap__journal_path(char *buf, size_t size, pid_t pid, uint64_t start,
 	if (dl + 9 >= sizeof(dir))
 		return soswap__fail(err, -ENAMETOOLONG, "%s: path too long", dir);
 	strcpy(dir + dl, "/journal");
-	if ((r = soswap__mkdir_p(dir, err)) < 0)
+	if ((r = soswap__mkdirs(dir, err)) < 0)
 		return r;
 	int n = snprintf(buf, size, "%s/%d-%" PRIu64, dir, (int)pid, start);
 	if (n < 0 || (size_t)n >= size)

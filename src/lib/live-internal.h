@@ -193,8 +193,6 @@ int soswap__journal_parse(struct soswap__journal *j, const char *buf,
 			  size_t len, const char *name, soswap_err *err);
 void soswap__journal_free(struct soswap__journal *j);
 
-/* mkdir -p with mode 0755. */
-int soswap__mkdir_p(char *path, soswap_err *err);
 /* Directory of soswap's run-time state: $SOSWAP_RUN_DIR, else /run/soswap
  * for root, else $XDG_RUNTIME_DIR/soswap; created 0755 when missing. */
 int soswap__run_dir(char *buf, size_t size, soswap_err *err);

@@ -239,7 +239,7 @@ static int stage_new(struct live *L, soswap_err *err)
 		snprintf(host, sizeof(host), "/proc/%d/root%s/lib", (int)L->pid, dir);
 	else
 		snprintf(host, sizeof(host), "%s/lib", dir);
-	if ((r = soswap__mkdir_p(host, err)) < 0)
+	if ((r = soswap__mkdirs(host, err)) < 0)
 		return soswap__fail(err, r, "pid %d: NEW cannot be made reachable in the "
 				    "target's mount namespace: %s", (int)L->pid, err ? err->msg : "");
 	size_t len;
