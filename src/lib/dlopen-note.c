@@ -92,21 +92,14 @@ ssize_t soswap__dlopen_notes(soswap_elf *elf, struct soswap__dlopen_dep **out,
 	size_t n = 0, cap = 0;
 	*out = NULL;
 	for (size_t i = 0; i < elf->phnum; i++) {
-		const GElf_Phdr *ph = &elf->phdrs[i];
-		if (ph->p_type != PT_NOTE || ph->p_filesz == 0 || !elf->e ||
-		    !soswap__in_bounds(ph->p_offset, ph->p_filesz, elf->size))
-			continue;
-		Elf_Data *d = elf_getdata_rawchunk(elf->e, (int64_t)ph->p_offset, ph->p_filesz,
-						   ph->p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
-		if (!d)
-			continue;
-		size_t off = 0, noff, doff;
-		GElf_Nhdr nh;
-		while (off < d->d_size && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
-			if (nh.n_type != SOSWAP__NT_FDO_DLOPEN || nh.n_namesz != 4 ||
-			    memcmp((char *)d->d_buf + noff, "FDO", 4) != 0)
+		size_t len = 0, off = 0;
+		const unsigned char *b = soswap__elf_note_segment(elf, i, &len);
+		struct soswap__note nt;
+		while (soswap__elf_note_next(b, len, elf->phdrs[i].p_align == 8 ? 8 : 4, &off, &nt)) {
+			if (nt.type != SOSWAP__NT_FDO_DLOPEN || nt.namesz != 4 ||
+			    memcmp(nt.name, "FDO", 4) != 0)
 				continue;
-			int rc = parse_payload((char *)d->d_buf + doff, nh.n_descsz, &deps, &n, &cap);
+			int rc = parse_payload((const char *)nt.desc, nt.descsz, &deps, &n, &cap);
 			if (rc < 0) {
 				soswap__dlopen_notes_free(deps, n);
 				return rc == -ENOMEM

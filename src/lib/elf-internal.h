@@ -23,8 +23,19 @@ struct soswap_elf {
 
 	char *interp;
 	char *build_id;
-	const char *strtab;	/* points into map, strsz bytes */
+	const char *strtab;	/* points into map, strsz bytes; NULL until mapped */
 	uint64_t strsz;
+	uint64_t stroff;	/* file offset of the dynamic string table */
+
+	/* Headers-only objects (soswap__elf_open_headers): no mapping until
+	 * symbols or relocations are asked for; the file is then reopened
+	 * by `reopen` (NULL: open(2)) and must still be the same inode. */
+	int headers_only;
+	int (*reopen)(const void *ctx, const char *path);
+	const void *reopen_ctx;
+	char **owned;		/* string windows read with pread */
+	size_t nowned;
+	struct elf_note_seg { unsigned char *buf; size_t len; } *notes;	/* per phdr */
 	const char *soname, *rpath, *runpath;
 	const char **needed;
 	size_t nneeded;
@@ -63,5 +74,32 @@ const char *soswap__elf_str(const soswap_elf *elf, uint64_t off);
  * the descriptor's fstat() when the caller has it, else NULL. */
 int soswap__elf_open_fd(soswap_elf **out, int fd, const char *path,
 			const struct stat *known, soswap_err *err);
+
+/* soswap_elf_open() for a dependency resolver: reads only the ELF and
+ * program headers, PT_INTERP, the dynamic section with the strings it
+ * names and the PT_NOTE segments, with pread() - a handful of small reads
+ * instead of mapping the whole file.  `head` holds the file's first
+ * `headlen` bytes when the caller has read them already (else NULL).
+ * Symbols, versions and relocations are read on first use, by reopening
+ * `path` with `reopen(ctx, path)` (NULL: open(2)) and checking that it is
+ * still the same file; soswap_elf_bytes() gives NULL until then.  Objects
+ * other than 64-bit little-endian are opened in full. */
+int soswap__elf_open_headers(soswap_elf **out, int fd, const char *path,
+			     const struct stat *st, const void *head, size_t headlen,
+			     int (*reopen)(const void *ctx, const char *path),
+			     const void *reopen_ctx, soswap_err *err);
+
+/* Notes: the bytes of PT_NOTE program header `i` in host byte order
+ * (NULL when unreadable) and a walk over them.  soswap__elf_note_next()
+ * fills `n` with the note at *off, advances *off and returns 1, or returns
+ * 0 at the end or at a note that does not fit. */
+struct soswap__note {
+	uint32_t type, namesz, descsz;
+	const char *name;
+	const unsigned char *desc;
+};
+const unsigned char *soswap__elf_note_segment(soswap_elf *elf, size_t i, size_t *len);
+int soswap__elf_note_next(const unsigned char *buf, size_t len, size_t align, size_t *off,
+			  struct soswap__note *n);
 
 #endif

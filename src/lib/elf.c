@@ -7,6 +7,12 @@
  * the PT_LOAD segments.  libelf's elf_getdata_rawchunk() converts byte order
  * and refuses ranges past the end of the file; every count and string offset
  * is checked here as well, because the input is untrusted.
+ *
+ * A dependency resolver needs only the headers, the dynamic section and a
+ * few of its strings from each of hundreds of files: for it,
+ * soswap__elf_open_headers() reads just those with pread(), which costs far
+ * less than mapping (and unmapping) every file, and maps the file only if
+ * symbols or relocations are asked for later.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +87,92 @@ const char *soswap__elf_str(const soswap_elf *elf, uint64_t off)
 	return s;
 }
 
+/* Where the bytes of an object being opened come from: its mapping when
+ * it has one, else (headers only) the first bytes the caller read already
+ * and pread() on fd. */
+struct src {
+	int fd;
+	const unsigned char *head;
+	size_t headlen;
+	/* the last window of the dynamic string table read (headers only) */
+	const char *win;
+	uint64_t winoff, winlen;
+};
+
+/* Copy LEN bytes at file offset OFF to DST: 0, or -1 when they are not
+ * all in the file. */
+static int fetch(const soswap_elf *elf, const struct src *s, uint64_t off, void *dst,
+		 size_t len)
+{
+	if (!soswap__in_bounds(off, len, elf->size))
+		return -1;
+	if (elf->map) {
+		memcpy(dst, elf->map + off, len);
+		return 0;
+	}
+	if (s->head && soswap__in_bounds(off, len, s->headlen)) {
+		memcpy(dst, s->head + off, len);
+		return 0;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(s->fd, (char *)dst + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* A buffer of LEN bytes owned by ELF (freed with it); NULL on ENOMEM. */
+static char *owned_buf(soswap_elf *elf, size_t len)
+{
+	char **o = realloc(elf->owned, (elf->nowned + 1) * sizeof(*o));
+	if (!o)
+		return NULL;
+	elf->owned = o;
+	return (o[elf->nowned] = malloc(len ? len : 1)) ? o[elf->nowned++] : NULL;
+}
+
+/* Headers only: read [OFF, OFF + LEN) of the string table as the window
+ * later lookups are served from. */
+static int read_str_window(soswap_elf *elf, struct src *s, uint64_t off, uint64_t len)
+{
+	char *b = owned_buf(elf, len);
+	if (!b)
+		return -ENOMEM;
+	if (fetch(elf, s, elf->stroff + off, b, len) < 0)
+		return -EIO;
+	s->win = b;
+	s->winoff = off;
+	s->winlen = len;
+	return 0;
+}
+
+/* The string at OFF in the dynamic string table, or NULL when it is
+ * outside the table or not terminated inside it.  Headers only: read from
+ * the file, in windows that grow until the string ends. */
+static const char *dyn_str(soswap_elf *elf, struct src *s, uint64_t off)
+{
+	if (elf->strtab || off >= elf->strsz)
+		return soswap__elf_str(elf, off);
+	if (s->win && off >= s->winoff && off - s->winoff < s->winlen) {
+		const char *p = s->win + (off - s->winoff);
+		if (memchr(p, '\0', s->winlen - (off - s->winoff)))
+			return p;
+	}
+	for (uint64_t want = 256;; want *= 8) {
+		uint64_t len = want < elf->strsz - off ? want : elf->strsz - off;
+		if (read_str_window(elf, s, off, len) < 0)
+			return NULL;
+		if (memchr(s->win, '\0', len))
+			return s->win;
+		if (len == elf->strsz - off)
+			return NULL;
+	}
+}
+
 /* Fetch `count` entries of libelf type `type` at virtual address `vaddr`. */
 static Elf_Data *chunk_at_vaddr(soswap_elf *elf, uint64_t vaddr, uint64_t count,
 				Elf_Type type)
@@ -119,10 +211,10 @@ static int check_header_tables(soswap_elf *elf, soswap_err *err)
 	return 0;
 }
 
-static int read_phdrs(soswap_elf *elf, soswap_err *err)
+static int read_phdrs(soswap_elf *elf, const struct src *s, soswap_err *err)
 {
-	size_t phnum;
-	if (elf_getphdrnum(elf->e, &phnum) != 0)
+	size_t phnum = elf->ehdr.e_phnum;	/* headers only: never PN_XNUM */
+	if (elf->e && elf_getphdrnum(elf->e, &phnum) != 0)
 		return bad(elf, err, "unreadable program header count");
 	if (phnum > MAX_PHNUM)
 		return bad(elf, err, "too many program headers");
@@ -131,14 +223,20 @@ static int read_phdrs(soswap_elf *elf, soswap_err *err)
 	elf->phdrs = calloc(phnum, sizeof(*elf->phdrs));
 	if (!elf->phdrs)
 		return soswap__fail(err, -ENOMEM, "%s: out of memory", elf->path);
-	for (size_t i = 0; i < phnum; i++)
-		if (!gelf_getphdr(elf->e, (int)i, &elf->phdrs[i]))
+	if (!elf->e) {
+		/* 64-bit, host byte order: GElf_Phdr is Elf64_Phdr. */
+		if (fetch(elf, s, elf->ehdr.e_phoff, elf->phdrs, phnum * sizeof(Elf64_Phdr)) < 0)
 			return bad(elf, err, "program header past end of file");
+	} else {
+		for (size_t i = 0; i < phnum; i++)
+			if (!gelf_getphdr(elf->e, (int)i, &elf->phdrs[i]))
+				return bad(elf, err, "program header past end of file");
+	}
 	elf->phnum = phnum;
 	return 0;
 }
 
-static int read_interp(soswap_elf *elf, soswap_err *err)
+static int read_interp(soswap_elf *elf, const struct src *s, soswap_err *err)
 {
 	for (size_t i = 0; i < elf->phnum; i++) {
 		const GElf_Phdr *ph = &elf->phdrs[i];
@@ -147,11 +245,13 @@ static int read_interp(soswap_elf *elf, soswap_err *err)
 		if (!soswap__in_bounds(ph->p_offset, ph->p_filesz, elf->size) ||
 		    ph->p_filesz == 0 || ph->p_filesz > 4096)
 			return bad(elf, err, "PT_INTERP out of range");
-		const char *s = (const char *)elf->map + ph->p_offset;
-		size_t n = strnlen(s, ph->p_filesz);
+		char buf[4096];
+		if (fetch(elf, s, ph->p_offset, buf, ph->p_filesz) < 0)
+			return bad(elf, err, "PT_INTERP out of range");
+		size_t n = strnlen(buf, ph->p_filesz);
 		if (n == ph->p_filesz)
 			return bad(elf, err, "PT_INTERP not terminated");
-		elf->interp = strndup(s, n);
+		elf->interp = strndup(buf, n);
 		if (!elf->interp)
 			return -ENOMEM;
 		return 0;
@@ -159,38 +259,127 @@ static int read_interp(soswap_elf *elf, soswap_err *err)
 	return 0;
 }
 
+const unsigned char *soswap__elf_note_segment(soswap_elf *elf, size_t i, size_t *len)
+{
+	if (i >= elf->phnum || elf->phdrs[i].p_type != PT_NOTE)
+		return NULL;
+	if (elf->notes) {
+		*len = elf->notes[i].len;
+		return elf->notes[i].buf;
+	}
+	const GElf_Phdr *ph = &elf->phdrs[i];
+	if (!elf->e || ph->p_filesz == 0 ||
+	    !soswap__in_bounds(ph->p_offset, ph->p_filesz, elf->size))
+		return NULL;
+	Elf_Data *d = elf_getdata_rawchunk(elf->e, (int64_t)ph->p_offset, ph->p_filesz,
+					   ph->p_align == 8 ? ELF_T_NHDR8 : ELF_T_NHDR);
+	if (!d)
+		return NULL;
+	*len = d->d_size;
+	return d->d_buf;
+}
+
+int soswap__elf_note_next(const unsigned char *buf, size_t len, size_t align, size_t *off,
+			  struct soswap__note *n)
+{
+	size_t o = *off;
+	Elf64_Nhdr h;	/* the same three words in both classes */
+	if (!buf || o > len || len - o < sizeof(h))
+		return 0;
+	memcpy(&h, buf + o, sizeof(h));
+	size_t name = o + sizeof(h);
+	if (h.n_namesz > len - name)
+		return 0;
+	size_t desc = (name + h.n_namesz + align - 1) & ~(align - 1);
+	if (desc > len || h.n_descsz > len - desc)
+		return 0;
+	n->type = h.n_type;
+	n->namesz = h.n_namesz;
+	n->descsz = h.n_descsz;
+	n->name = (const char *)buf + name;
+	n->desc = buf + desc;
+	*off = (desc + h.n_descsz + align - 1) & ~(align - 1);
+	return 1;
+}
+
 static void read_build_id(soswap_elf *elf)
 {
 	for (size_t i = 0; i < elf->phnum && !elf->build_id; i++) {
-		const GElf_Phdr *ph = &elf->phdrs[i];
-		if (ph->p_type != PT_NOTE || ph->p_filesz == 0 ||
-		    !soswap__in_bounds(ph->p_offset, ph->p_filesz, elf->size))
-			continue;
-		Elf_Data *d = elf_getdata_rawchunk(elf->e, (int64_t)ph->p_offset,
-						   ph->p_filesz, ELF_T_NHDR);
-		if (!d)
-			continue;
-		size_t off = 0, noff, doff;
-		GElf_Nhdr nh;
-		while (off < d->d_size &&
-		       (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    memcmp((char *)d->d_buf + noff, "GNU", 4) == 0 &&
-			    nh.n_descsz > 0 && nh.n_descsz <= 64) {
-				const unsigned char *b =
-					(unsigned char *)d->d_buf + doff;
-				elf->build_id = malloc(nh.n_descsz * 2 + 1);
-				if (!elf->build_id)
-					return;
-				for (size_t k = 0; k < nh.n_descsz; k++)
-					sprintf(elf->build_id + 2 * k, "%02x", b[k]);
-				break;
+		size_t len = 0, off = 0;
+		const unsigned char *b = soswap__elf_note_segment(elf, i, &len);
+		struct soswap__note n;
+		while (soswap__elf_note_next(b, len, elf->phdrs[i].p_align == 8 ? 8 : 4, &off, &n)) {
+			if (n.type != NT_GNU_BUILD_ID || n.namesz != 4 ||
+			    memcmp(n.name, "GNU", 4) != 0 || n.descsz == 0 || n.descsz > 64)
+				continue;
+			elf->build_id = malloc(n.descsz * 2 + 1);
+			if (!elf->build_id)
+				return;
+			for (size_t k = 0; k < n.descsz; k++) {
+				elf->build_id[2 * k] = "0123456789abcdef"[n.desc[k] >> 4];
+				elf->build_id[2 * k + 1] = "0123456789abcdef"[n.desc[k] & 15];
 			}
+			elf->build_id[2 * n.descsz] = '\0';
+			break;
 		}
 	}
 }
 
-static int read_dynamic(soswap_elf *elf, soswap_err *err)
+/* Headers only: read the PT_NOTE segments (the build ID, .note.dlopen)
+ * that are of a plausible size; the others are left unread. */
+static int read_notes(soswap_elf *elf, const struct src *s)
+{
+	elf->notes = calloc(elf->phnum ? elf->phnum : 1, sizeof(*elf->notes));
+	if (!elf->notes)
+		return -ENOMEM;
+	uint64_t total = 0;
+	for (size_t i = 0; i < elf->phnum; i++) {
+		const GElf_Phdr *ph = &elf->phdrs[i];
+		if (ph->p_type != PT_NOTE || ph->p_filesz == 0 || ph->p_filesz > (1u << 16) ||
+		    (total += ph->p_filesz) > (1u << 20))
+			continue;
+		unsigned char *b = (unsigned char *)owned_buf(elf, ph->p_filesz);
+		if (!b)
+			return -ENOMEM;
+		if (fetch(elf, s, ph->p_offset, b, ph->p_filesz) == 0) {
+			elf->notes[i].buf = b;
+			elf->notes[i].len = ph->p_filesz;
+		}
+	}
+	return 0;
+}
+
+/* The entries of the dynamic section (n of them), copied out in host
+ * order; NULL with *n = 0 when there are none. */
+static int dyn_entries(soswap_elf *elf, const struct src *s, const GElf_Phdr *dyn,
+		       GElf_Dyn **out, uint64_t *n, soswap_err *err)
+{
+	size_t entsz = elf->e ? gelf_fsize(elf->e, ELF_T_DYN, 1, EV_CURRENT) : sizeof(Elf64_Dyn);
+	*out = NULL;
+	if (!soswap__in_bounds(dyn->p_offset, dyn->p_filesz, elf->size))
+		return bad(elf, err, "PT_DYNAMIC past end of file");
+	*n = dyn->p_filesz / entsz;
+	if (*n > MAX_DYN_ENTRIES)
+		return bad(elf, err, "dynamic section too large");
+	if (*n == 0)
+		return 0;
+	GElf_Dyn *v = malloc(*n * sizeof(*v));
+	if (!v)
+		return soswap__fail(err, -ENOMEM, "%s: out of memory", elf->path);
+	*out = v;
+	if (!elf->e)	/* 64-bit, host byte order: GElf_Dyn is Elf64_Dyn */
+		return fetch(elf, s, dyn->p_offset, v, *n * sizeof(*v)) < 0
+			       ? bad(elf, err, "unreadable dynamic section") : 0;
+	Elf_Data *d = elf_getdata_rawchunk(elf->e, (int64_t)dyn->p_offset, *n * entsz, ELF_T_DYN);
+	if (!d)
+		return bad(elf, err, "unreadable dynamic section");
+	for (uint64_t i = 0; i < *n; i++)
+		if (!gelf_getdyn(d, (int)i, &v[i]))
+			return bad(elf, err, "unreadable dynamic entry");
+	return 0;
+}
+
+static int read_dynamic(soswap_elf *elf, struct src *src, soswap_err *err)
 {
 	const GElf_Phdr *dyn = NULL;
 	for (size_t i = 0; i < elf->phnum; i++) {
@@ -201,33 +390,24 @@ static int read_dynamic(soswap_elf *elf, soswap_err *err)
 	}
 	if (!dyn)
 		return 0;
-	size_t entsz = gelf_fsize(elf->e, ELF_T_DYN, 1, EV_CURRENT);
-	if (!soswap__in_bounds(dyn->p_offset, dyn->p_filesz, elf->size))
-		return bad(elf, err, "PT_DYNAMIC past end of file");
-	uint64_t n = dyn->p_filesz / entsz;
-	if (n > MAX_DYN_ENTRIES)
-		return bad(elf, err, "dynamic section too large");
-	if (n == 0)
-		return 0;
-	Elf_Data *d = elf_getdata_rawchunk(elf->e, (int64_t)dyn->p_offset,
-					   n * entsz, ELF_T_DYN);
-	if (!d)
-		return bad(elf, err, "unreadable dynamic section");
+	GElf_Dyn *dv = NULL;
+	uint64_t n = 0;
+	int r = dyn_entries(elf, src, dyn, &dv, &n, err);
+	if (r < 0 || n == 0) {
+		free(dv);
+		return r;
+	}
+	r = 0;
 	elf->has_dynamic = 1;
 	elf->dynamic_vaddr = dyn->p_vaddr;
 
 	uint64_t strtab = 0, strsz = 0, soname = 0, rpath = 0, runpath = 0;
 	int has_soname = 0, has_rpath = 0, has_runpath = 0, has_strtab = 0;
 	size_t nneeded = 0;
-	GElf_Dyn de;
-	/* First pass: scalar tags. */
-	for (uint64_t i = 0; i < n; i++) {
-		if (!gelf_getdyn(d, (int)i, &de))
-			return bad(elf, err, "unreadable dynamic entry");
-		if (de.d_tag == DT_NULL)
-			break;
-		uint64_t v = de.d_un.d_val;
-		switch (de.d_tag) {
+	uint64_t lo = UINT64_MAX, hi = 0;	/* span of the strings wanted */
+	for (uint64_t i = 0; i < n && dv[i].d_tag != DT_NULL; i++) {
+		uint64_t v = dv[i].d_un.d_val;
+		switch (dv[i].d_tag) {
 		case DT_NEEDED: nneeded++; break;
 		case DT_STRTAB: strtab = v; has_strtab = 1; break;
 		case DT_STRSZ: strsz = v; break;
@@ -257,7 +437,12 @@ static int read_dynamic(soswap_elf *elf, soswap_err *err)
 		case DT_INIT: elf->dt_init = v; break;
 		case DT_INIT_ARRAY: elf->dt_init_array = v; break;
 		case DT_INIT_ARRAYSZ: elf->dt_init_arraysz = v; break;
-		default: break;
+		default: continue;
+		}
+		if (dv[i].d_tag == DT_NEEDED || dv[i].d_tag == DT_SONAME ||
+		    dv[i].d_tag == DT_RPATH || dv[i].d_tag == DT_RUNPATH) {
+			lo = v < lo ? v : lo;
+			hi = v > hi ? v : hi;
 		}
 	}
 	if (elf->flags & DF_TEXTREL)
@@ -266,48 +451,55 @@ static int read_dynamic(soswap_elf *elf, soswap_err *err)
 		elf->bind_now = 1;
 
 	if (has_strtab) {
-		uint64_t off;
 		if (strsz == 0 ||
-		    soswap_elf_vaddr_to_offset(elf, strtab, strsz, &off) < 0)
-			return bad(elf, err, "DT_STRTAB outside the file");
-		elf->strtab = (const char *)elf->map + off;
+		    soswap_elf_vaddr_to_offset(elf, strtab, strsz, &elf->stroff) < 0) {
+			r = bad(elf, err, "DT_STRTAB outside the file");
+			goto out;
+		}
 		elf->strsz = strsz;
+		if (elf->map)
+			elf->strtab = (const char *)elf->map + elf->stroff;
+		else if (lo < strsz && hi - lo < (1u << 16)) {
+			/* Headers only: the wanted strings usually sit
+			 * together; one read covers them. */
+			uint64_t end = hi + 256 < strsz ? hi + 256 : strsz;
+			if ((r = read_str_window(elf, src, lo, end - lo)) == -ENOMEM)
+				goto out;
+			r = 0;
+		}
 	} else if (nneeded || has_soname || has_rpath || has_runpath) {
-		return bad(elf, err, "dynamic strings without DT_STRTAB");
+		r = bad(elf, err, "dynamic strings without DT_STRTAB");
+		goto out;
 	}
 
-#define DYNSTR(dst, has, off, what)                                         \
-	do {                                                                \
-		if (has) {                                                  \
-			(dst) = soswap__elf_str(elf, off);                  \
-			if (!(dst))                                         \
-				return bad(elf, err, what " string offset out of range"); \
-		}                                                           \
+#define DYNSTR(dst, has, off, what)                                                  \
+	do {                                                                         \
+		if ((has) && !((dst) = dyn_str(elf, src, off))) {                    \
+			r = bad(elf, err, what " string offset out of range");       \
+			goto out;                                                    \
+		}                                                                    \
 	} while (0)
 	DYNSTR(elf->soname, has_soname, soname, "DT_SONAME");
 	DYNSTR(elf->rpath, has_rpath, rpath, "DT_RPATH");
 	DYNSTR(elf->runpath, has_runpath, runpath, "DT_RUNPATH");
-#undef DYNSTR
 
 	if (nneeded) {
 		elf->needed = calloc(nneeded, sizeof(*elf->needed));
-		if (!elf->needed)
-			return -ENOMEM;
-		for (uint64_t i = 0; i < n && elf->nneeded < nneeded; i++) {
-			gelf_getdyn(d, (int)i, &de);
-			if (de.d_tag == DT_NULL)
-				break;
-			if (de.d_tag != DT_NEEDED)
-				continue;
-			const char *s = soswap__elf_str(elf, de.d_un.d_val);
-			if (!s)
-				return bad(elf, err,
-					   "DT_NEEDED string offset out of range");
-			elf->needed[elf->nneeded++] = s;
+		if (!elf->needed) {
+			r = -ENOMEM;
+			goto out;
 		}
+		for (uint64_t i = 0; i < n && dv[i].d_tag != DT_NULL; i++)
+			if (dv[i].d_tag == DT_NEEDED)
+				DYNSTR(elf->needed[elf->nneeded++], 1, dv[i].d_un.d_val, "DT_NEEDED");
 	}
-	return 0;
+#undef DYNSTR
+out:
+	free(dv);
+	return r;
 }
+
+static int read_headers(soswap_elf *elf, struct src *src, soswap_err *err);
 
 static int open_mapped(soswap_elf *elf, soswap_err *err)
 {
@@ -326,10 +518,19 @@ static int open_mapped(soswap_elf *elf, soswap_err *err)
 		return bad(elf, err, "unreadable ELF header");
 	if (!gelf_getehdr(elf->e, &elf->ehdr))
 		return bad(elf, err, "truncated ELF header");
+	struct src src = { .fd = -1 };
+	return read_headers(elf, &src, err);
+}
+
+/* Everything past the ELF header, for both ways of opening. */
+static int read_headers(soswap_elf *elf, struct src *src, soswap_err *err)
+{
+	int r;
 	if ((r = check_header_tables(elf, err)) < 0)
 		return r;
-	if ((r = read_phdrs(elf, err)) < 0 || (r = read_interp(elf, err)) < 0 ||
-	    (r = read_dynamic(elf, err)) < 0)
+	if ((r = read_phdrs(elf, src, err)) < 0 || (r = read_interp(elf, src, err)) < 0 ||
+	    (elf->headers_only && (r = read_notes(elf, src)) < 0) ||
+	    (r = read_dynamic(elf, src, err)) < 0)
 		return r;
 	read_build_id(elf);
 
@@ -375,47 +576,134 @@ int soswap_elf_open(soswap_elf **out, const char *path, soswap_err *err)
 	return r;
 }
 
+/* A new object for the regular file open on fd, described by ST (its
+ * fstat(), taken here when ST is NULL); NULL with *rc set otherwise. */
+static soswap_elf *elf_for_file(int fd, const char *path, const struct stat *st,
+				int *rc, soswap_err *err)
+{
+	struct stat own;
+	if (!st) {
+		if (fstat(fd, &own) < 0) {
+			*rc = soswap__fail_errno(err, -errno, "%s", path);
+			return NULL;
+		}
+		st = &own;
+	}
+	if (S_ISDIR(st->st_mode))
+		*rc = soswap__fail(err, -EISDIR, "%s: is a directory", path);
+	else if (!S_ISREG(st->st_mode))
+		*rc = soswap__fail(err, -EINVAL, "%s: not a regular file", path);
+	else if (st->st_size == 0)
+		*rc = soswap__fail(err, -ENOEXEC, "%s: not an ELF file (empty)", path);
+	else {
+		soswap_elf *elf = elf_new(path);
+		if (!elf) {
+			*rc = soswap__fail(err, -ENOMEM, "%s: out of memory", path);
+			return NULL;
+		}
+		elf->size = (size_t)st->st_size;
+		elf->dev = st->st_dev;
+		elf->ino = st->st_ino;
+		return elf;
+	}
+	return NULL;
+}
+
+/* Map the whole file open on fd into ELF. */
+static int map_file(soswap_elf *elf, int fd, soswap_err *err)
+{
+	/* Private writable mapping: libelf may convert byte order in place;
+	 * copy-on-write keeps the file itself untouched. */
+	void *m = mmap(NULL, elf->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return soswap__fail_errno(err, -errno, "%s: mmap", elf->path);
+	elf->map = m;
+	elf->mapped = 1;
+	return 0;
+}
+
 int soswap__elf_open_fd(soswap_elf **out, int fd, const char *path,
 			const struct stat *known, soswap_err *err)
 {
+	int r = 0;
 	*out = NULL;
-	struct stat st;
-	int r;
-	if (known)
-		st = *known;
-	else if (fstat(fd, &st) < 0)
-		return soswap__fail_errno(err, -errno, "%s", path);
-	if (S_ISDIR(st.st_mode))
-		return soswap__fail(err, -EISDIR, "%s: is a directory", path);
-	if (!S_ISREG(st.st_mode))
-		return soswap__fail(err, -EINVAL,
-				    "%s: not a regular file", path);
-	if (st.st_size == 0)
-		return soswap__fail(err, -ENOEXEC,
-				    "%s: not an ELF file (empty)", path);
-	soswap_elf *elf = elf_new(path);
+	soswap_elf *elf = elf_for_file(fd, path, known, &r, err);
 	if (!elf)
-		return soswap__fail(err, -ENOMEM, "%s: out of memory", path);
-	elf->size = (size_t)st.st_size;
-	elf->dev = st.st_dev;
-	elf->ino = st.st_ino;
-	/* Private writable mapping: libelf may convert byte order in place;
-	 * copy-on-write keeps the file itself untouched. */
-	void *m = mmap(NULL, elf->size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-		       fd, 0);
-	if (m == MAP_FAILED) {
-		r = soswap__fail_errno(err, -errno, "%s: mmap", path);
-		soswap_elf_close(elf);
 		return r;
-	}
-	elf->map = m;
-	elf->mapped = 1;
-	r = open_mapped(elf, err);
-	if (r < 0) {
+	if ((r = map_file(elf, fd, err)) < 0 || (r = open_mapped(elf, err)) < 0) {
 		soswap_elf_close(elf);
 		return r;
 	}
 	*out = elf;
+	return 0;
+}
+
+int soswap__elf_open_headers(soswap_elf **out, int fd, const char *path,
+			     const struct stat *st, const void *head, size_t headlen,
+			     int (*reopen)(const void *ctx, const char *path),
+			     const void *reopen_ctx, soswap_err *err)
+{
+	int r = 0;
+	*out = NULL;
+	soswap_elf *elf = elf_for_file(fd, path, st, &r, err);
+	if (!elf)
+		return r;
+	struct src src = { .fd = fd, .head = head, .headlen = head ? headlen : 0 };
+	Elf64_Ehdr eh;
+	/* Only 64-bit objects in the host's byte order are read raw; the
+	 * others (and anything that is not ELF, for its message) go through
+	 * libelf on a mapping. */
+	if (fetch(elf, &src, 0, &eh, sizeof(eh)) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? ELFDATA2LSB
+									     : ELFDATA2MSB) ||
+	    eh.e_phnum == PN_XNUM) {
+		if ((r = map_file(elf, fd, err)) < 0 || (r = open_mapped(elf, err)) < 0)
+			goto fail;
+		*out = elf;
+		return 0;
+	}
+	if ((r = libelf_ready(err)) < 0)
+		goto fail;
+	memcpy(&elf->ehdr, &eh, sizeof(eh));	/* GElf_Ehdr is Elf64_Ehdr */
+	elf->headers_only = 1;
+	elf->reopen = reopen;
+	elf->reopen_ctx = reopen_ctx;
+	if ((r = read_headers(elf, &src, err)) < 0)
+		goto fail;
+	*out = elf;
+	return 0;
+fail:
+	soswap_elf_close(elf);
+	return r;
+}
+
+/* Headers only: map the file now that more than the headers is needed,
+ * provided it is still the file that was read. */
+static int load_image(soswap_elf *elf, soswap_err *err)
+{
+	if (elf->e)
+		return 0;
+	int fd = elf->reopen ? elf->reopen(elf->reopen_ctx, elf->path)
+			     : open(elf->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return soswap__fail_errno(err, -errno, "%s: reopening", elf->path);
+	struct stat st;
+	int r = 0;
+	if (fstat(fd, &st) < 0)
+		r = soswap__fail_errno(err, -errno, "%s", elf->path);
+	else if (st.st_dev != elf->dev || st.st_ino != elf->ino || (size_t)st.st_size != elf->size)
+		r = soswap__fail(err, -ESTALE, "%s: the file changed since it was read", elf->path);
+	else
+		r = map_file(elf, fd, err);
+	close(fd);
+	if (r < 0)
+		return r;
+	elf->e = elf_memory((char *)elf->map, elf->size);
+	if (!elf->e || elf_kind(elf->e) != ELF_K_ELF)
+		return bad(elf, err, "unreadable ELF header");
+	if (elf->strsz)
+		elf->strtab = (const char *)elf->map + elf->stroff;
 	return 0;
 }
 
@@ -468,6 +756,10 @@ void soswap_elf_close(soswap_elf *elf)
 	free(elf->verdefs);
 	free(elf->verneeds);
 	free(elf->relocs);
+	for (size_t i = 0; i < elf->nowned; i++)
+		free(elf->owned[i]);
+	free(elf->owned);
+	free(elf->notes);
 	free(elf->path);
 	free(elf);
 }
@@ -638,7 +930,8 @@ static int load_symbols(soswap_elf *elf, soswap_err *err)
 		return elf->syms_status;
 	elf->syms_loaded = 1;
 	int r = 0;
-	if ((r = load_verdefs(elf, err)) < 0 || (r = load_verneeds(elf, err)) < 0)
+	if ((r = load_image(elf, err)) < 0 || (r = load_verdefs(elf, err)) < 0 ||
+	    (r = load_verneeds(elf, err)) < 0)
 		goto out;
 	if (!elf->has_symtab)
 		goto out;
@@ -812,6 +1105,10 @@ ssize_t soswap_elf_relocs(soswap_elf *elf, const struct soswap_reloc **relocs,
 		size_t cap = 0;
 		int r = 0;
 		elf->relocs_loaded = 1;
+		if ((r = load_image(elf, err)) < 0) {
+			elf->relocs_status = r;
+			return r;
+		}
 		if (elf->has_rela)
 			r = add_relocs(elf, elf->dt_rela, elf->dt_relasz, 1, &cap, err);
 		if (r == 0 && elf->has_rel)

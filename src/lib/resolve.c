@@ -296,9 +296,15 @@ static const struct soswap__ldcache *get_cache(soswap_resolver *r)
 	return r->cache;
 }
 
-/* The parsed object for an open file, parsing it on first sight. */
-static struct rs_parsed *parsed_for_fd(soswap_resolver *r, int fd,
-				       const char *path, const struct stat *st)
+static int reopen_in_root(const void *r, const char *path)
+{
+	return soswap__rs_open(r, path, O_RDONLY | O_NONBLOCK);
+}
+
+/* The parsed object for an open file, parsing it on first sight (HEAD:
+ * its first HEADLEN bytes when already read, else NULL). */
+static struct rs_parsed *parsed_for_fd(soswap_resolver *r, int fd, const char *path,
+				       const struct stat *st, const void *head, size_t headlen)
 {
 	size_t slot = SOSWAP_DEP_NONE;
 	for (size_t i = 0; i < r->nparsed; i++) {
@@ -319,7 +325,8 @@ static struct rs_parsed *parsed_for_fd(soswap_resolver *r, int fd,
 	p->dev = st->st_dev;
 	p->ino = st->st_ino;
 	soswap_err e = { 0 };
-	if (soswap__elf_open_fd(&p->elf, fd, path, st, &e) < 0) {
+	if (soswap__elf_open_headers(&p->elf, fd, path, st, head, headlen, reopen_in_root, r,
+				     &e) < 0) {
 		p->elf = NULL;
 		p->error = strdup(e.msg);
 	}
@@ -680,16 +687,16 @@ static const struct dirlist *obj_runpath(struct rs *s, struct obj *o)
 /* ------------------------------------------------------------------ */
 /* Candidates                                                          */
 
-/* The loader's checks on a candidate's ELF header (open_verify). */
-static enum verdict check_header(int fd, const char **why)
+/* The loader's checks on a candidate's ELF header (open_verify), given
+ * the first N bytes of the file (N < 0: the read failed) and its size. */
+static enum verdict check_header(const unsigned char *h, ssize_t n, uint64_t size,
+				 const char **why)
 {
-	unsigned char h[64];
-	ssize_t n = pread(fd, h, sizeof(h), 0);
 	if (n < 0) {
 		*why = strerror(errno);
 		return V_FATAL;
 	}
-	if (n < (ssize_t)sizeof(h)) {
+	if (n < (ssize_t)sizeof(Elf64_Ehdr)) {
 		*why = "file too short";
 		return V_FATAL;
 	}
@@ -741,9 +748,8 @@ static enum verdict check_header(int fd, const char **why)
 		*why = "ELF file's phentsize not the expected size";
 		return V_FATAL;
 	}
-	struct stat st;
 	uint64_t need = (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
-	if (fstat(fd, &st) < 0 || !soswap__in_bounds(eh.e_phoff, need, (uint64_t)st.st_size)) {
+	if (!soswap__in_bounds(eh.e_phoff, need, size)) {
 		*why = "cannot read file data";
 		return V_FATAL;
 	}
@@ -816,6 +822,8 @@ static const struct rs_cand *verify(soswap_resolver *r, const char *path)
 		return NULL;
 	int fd = soswap__rs_open(r, path, O_RDONLY | O_NONBLOCK);
 	struct stat st;
+	unsigned char head[4096];
+	ssize_t n = -1;
 	if (fd < 0) {
 		c->verdict = V_SKIP;
 		c->err = errno;
@@ -829,12 +837,15 @@ static const struct rs_cand *verify(soswap_resolver *r, const char *path)
 			c->verdict = V_FATAL;
 			c->why = "cannot read file data: Is a directory";
 		} else {
-			c->verdict = check_header(fd, &c->why);
+			/* One read serves the header checks and, usually, all
+			 * the program headers and notes. */
+			n = pread(fd, head, sizeof(head), 0);
+			c->verdict = check_header(head, n, (uint64_t)st.st_size, &c->why);
 		}
 		if (c->verdict == V_SKIP)
 			c->err = ENOENT;
 		if (c->verdict == V_OK) {
-			struct rs_parsed *p = parsed_for_fd(r, fd, path, &st);
+			struct rs_parsed *p = parsed_for_fd(r, fd, path, &st, head, (size_t)n);
 			if (!p) {
 				close(fd);
 				free(c->path);
@@ -1499,7 +1510,10 @@ static int open_root(struct rs *s, const char *path, struct stat *st, soswap_err
 		close(fd);
 		return soswap__fail(err, -EISDIR, "%s: is a directory", path);
 	}
-	struct rs_parsed *p = parsed_for_fd(s->r, fd, path, st);
+	unsigned char head[4096];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+	struct rs_parsed *p = parsed_for_fd(s->r, fd, path, st, n > 0 ? head : NULL,
+					    n > 0 ? (size_t)n : 0);
 	if (p)
 		t->root_parsed = (size_t)(p - s->r->parsed);
 	close(fd);

@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
-#include "soswap.h"
+#include "elf-internal.h"
 
 #define LIBZ "/lib/x86_64-linux-gnu/libz.so.1"
 
@@ -119,6 +122,131 @@ static void test_mutations(void **state)
 	free(good);
 }
 
+static int streq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Does the headers-only object H describe the same thing as the fully
+ * mapped F?  Symbols and relocations of H are read on demand. */
+static int same_object(soswap_elf *h, soswap_elf *f)
+{
+	soswap_err err;
+	if (!streq(soswap_elf_soname(h), soswap_elf_soname(f)) ||
+	    !streq(soswap_elf_rpath(h), soswap_elf_rpath(f)) ||
+	    !streq(soswap_elf_runpath(h), soswap_elf_runpath(f)) ||
+	    !streq(soswap_elf_interp(h), soswap_elf_interp(f)) ||
+	    !streq(soswap_elf_build_id(h), soswap_elf_build_id(f)) ||
+	    soswap_elf_kind(h) != soswap_elf_kind(f) || soswap_elf_flags(h) != soswap_elf_flags(f) ||
+	    soswap_elf_flags_1(h) != soswap_elf_flags_1(f) ||
+	    soswap_elf_has_dynamic(h) != soswap_elf_has_dynamic(f) ||
+	    soswap_elf_relro(h) != soswap_elf_relro(f) ||
+	    soswap_elf_needed_count(h) != soswap_elf_needed_count(f))
+		return 0;
+	for (size_t i = 0; i < soswap_elf_needed_count(h); i++)
+		if (!streq(soswap_elf_needed(h, i), soswap_elf_needed(f, i)))
+			return 0;
+	const struct soswap_sym *sh, *sf;
+	ssize_t nh = soswap_elf_symbols(h, &sh, &err), nf = soswap_elf_symbols(f, &sf, &err);
+	if (nh != nf)
+		return 0;
+	for (ssize_t i = 0; i < nh; i++)
+		if (!streq(sh[i].name, sf[i].name) || !streq(sh[i].version, sf[i].version) ||
+		    sh[i].value != sf[i].value)
+			return 0;
+	const struct soswap_reloc *rh, *rf;
+	return soswap_elf_relocs(h, &rh, &err) == soswap_elf_relocs(f, &rf, &err);
+}
+
+/* Open PATH headers-only, with its first HEADLEN bytes given or not. */
+static int open_headers(soswap_elf **e, const char *path, size_t headlen, soswap_err *err)
+{
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	unsigned char head[4096];
+	ssize_t n = headlen ? pread(fd, head, headlen, 0) : 0;
+	int r = soswap__elf_open_headers(e, fd, path, NULL, n > 0 ? head : NULL,
+					 n > 0 ? (size_t)n : 0, NULL, NULL, err);
+	close(fd);
+	return r;
+}
+
+/* The resolver's pread-based reader agrees with the mapped one on real
+ * programs and libraries, whatever part of the file the caller read. */
+static void test_headers_only(void **state)
+{
+	(void)state;
+	static const char *const files[] = {
+		LIBZ, "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
+		"/usr/bin/ls", "/usr/bin/bash", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+	};
+	static const size_t heads[] = { 0, 64, 700, 4096 };
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(heads); k++) {
+			soswap_elf *h, *f;
+			soswap_err err;
+			assert_int_equal(open_headers(&h, files[i], heads[k], &err), 0);
+			assert_int_equal(soswap_elf_open(&f, files[i], &err), 0);
+			assert_true(h->headers_only);
+			assert_null(soswap_elf_bytes(h, NULL));
+			if (!same_object(h, f))
+				fail_msg("%s (head %zu): headers-only read differs", files[i], heads[k]);
+			assert_non_null(soswap_elf_bytes(h, NULL));	/* mapped on demand */
+			soswap_elf_close(h);
+			soswap_elf_close(f);
+		}
+}
+
+/* A file replaced between the header read and the symbol read is not
+ * silently mixed up with its successor; hostile bytes never crash the
+ * reader, and whenever both readers accept a file they agree. */
+static void test_headers_only_hostile(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/soswap-test-elf.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	size_t len;
+	unsigned char *good = slurp(LIBZ, &len);
+	assert_int_equal(write(fd, good, len), (ssize_t)len);
+	soswap_elf *h, *f;
+	soswap_err err;
+	assert_int_equal(open_headers(&h, path, 4096, &err), 0);
+	char other[sizeof(path) + 4];
+	snprintf(other, sizeof(other), "%s.new", path);
+	FILE *o = fopen(other, "wb");
+	assert_non_null(o);
+	assert_int_equal(fwrite(good, 1, len, o), len);
+	fclose(o);
+	assert_int_equal(rename(other, path), 0);
+	const struct soswap_sym *s;
+	assert_int_equal(soswap_elf_symbols(h, &s, &err), -ESTALE);
+	assert_non_null(strstr(err.msg, "changed since it was read"));
+	soswap_elf_close(h);
+
+	close(fd);
+	fd = open(path, O_RDWR);	/* the file now at PATH */
+	assert_true(fd >= 0);
+	unsigned char *b = malloc(len);
+	for (size_t i = 0; i < 4096 && i < len; i++) {
+		memcpy(b, good, len);
+		b[i] ^= 0xff;
+		assert_int_equal(pwrite(fd, b, len, 0), (ssize_t)len);
+		int rh = open_headers(&h, path, i & 1 ? 4096 : 0, &err);
+		int rf = soswap_elf_open_memory(&f, b, len, path, &err);
+		if (rh == 0 && rf == 0 && !same_object(h, f))
+			fail_msg("byte %zu flipped: the two readers disagree", i);
+		if (rh == 0)
+			soswap_elf_close(h);
+		if (rf == 0)
+			soswap_elf_close(f);
+	}
+	close(fd);
+	unlink(path);
+	free(b);
+	free(good);
+}
+
 static void test_empty(void **state)
 {
 	(void)state;
@@ -137,6 +265,8 @@ int main(void)
 		cmocka_unit_test(test_libz),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_headers_only),
+		cmocka_unit_test(test_headers_only_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
