@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "abidiff-internal.h"
+#include "dw.h"
 
 #define TYPE_NAME_MAX 512
 #define MAX_STEPS 2000000	/* type-walk budget for one comparison */

@@ -10,11 +10,15 @@
 #include <string.h>
 
 #include "abidiff-internal.h"
+#include "dw.h"
 
 int soswap__debuginfo_open(struct soswap__debuginfo *di, const char *path,
 			   const char *debug_dir, soswap_err *err)
 {
 	memset(di, 0, sizeof(*di));
+	int r = soswap__libdw(err);
+	if (r < 0)
+		return r;
 	/* Leading '+': check the CRC of files found through .gnu_debuglink
 	 * (a stale .debug file must not be trusted); build-ids are always
 	 * checked by libdwfl. */

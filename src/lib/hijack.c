@@ -11,13 +11,13 @@
  * be named (no symbol table: libc6-dbg missing) is refused too, because
  * internal functions such as _int_malloc are only named there.
  */
-#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "dw.h"
 #include "ptrace.h"
 
 #define MAX_FRAMES 256
@@ -26,10 +26,7 @@
 /* Separate debug files are found by build-id only (libc6-dbg installs
  * them so): dwfl_standard_find_debuginfo may ask a debuginfod server over
  * the network, which must never happen while a target thread is stopped. */
-static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_build_id_find_debuginfo,
-};
+static Dwfl_Callbacks proc_callbacks;	/* filled once libdw is loaded */
 
 /* Load every module's symbol table and call frame information now, before
  * any thread is stopped, rather than during the first unwind. */
@@ -62,6 +59,11 @@ int soswap__hijack_prepare(struct soswap_tracee *t, soswap_err *err)
 	pid_t pid = soswap__live_tid(t->pid);
 	if (dwfl && !t->dwfl_stale)
 		return 0;
+	int r = soswap__libdw(err);
+	if (r < 0)
+		return r;
+	proc_callbacks.find_elf = dwfl_linux_proc_find_elf;
+	proc_callbacks.find_debuginfo = dwfl_build_id_find_debuginfo;
 	if (dwfl) {
 		dwfl_report_begin_add(dwfl);
 		if (report_modules(dwfl, pid) != 0)
@@ -74,7 +76,7 @@ int soswap__hijack_prepare(struct soswap_tracee *t, soswap_err *err)
 	if (!dwfl)
 		return soswap__fail(err, -ENOMEM, "pid %d: libdwfl: %s", (int)t->pid,
 				    dwfl_errmsg(-1));
-	int r = report_modules(dwfl, pid);
+	r = report_modules(dwfl, pid);
 	if (r != 0) {
 		r = soswap__fail(err, r > 0 ? -r : -ESRCH, "pid %d: cannot read modules: %s",
 				 (int)t->pid, r > 0 ? strerror(r) : dwfl_errmsg(-1));
