@@ -17,9 +17,11 @@
  *
  * A transaction without "ready" never touched the target.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -229,7 +231,7 @@ void soswap__journal_free(struct soswap__journal *j)
 
 /* ---- files ------------------------------------------------------------ */
 
-int soswap__run_dir(char *buf, size_t size, soswap_err *err)
+int soswap__run_dir_name(char *buf, size_t size, soswap_err *err)
 {
 	const char *env = getenv("SOSWAP_RUN_DIR");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -242,7 +244,13 @@ int soswap__run_dir(char *buf, size_t size, soswap_err *err)
 		n = snprintf(buf, size, "%s/soswap", xdg);
 	if (n < 0 || (size_t)n >= size || buf[0] != '/')
 		return soswap__fail(err, -EINVAL, "%s: run directory must be an absolute path", buf);
-	return soswap__mkdirs(buf, err);
+	return 0;
+}
+
+int soswap__run_dir(char *buf, size_t size, soswap_err *err)
+{
+	int r = soswap__run_dir_name(buf, size, err);
+	return r < 0 ? r : soswap__mkdirs(buf, err);
 }
 
 int soswap__proc_start_time(pid_t pid, uint64_t *start, soswap_err *err)
@@ -272,23 +280,79 @@ int soswap__proc_start_time(pid_t pid, uint64_t *start, soswap_err *err)
 	return 0;
 }
 
-int soswap__journal_path(char *buf, size_t size, pid_t pid, uint64_t start,
-			 soswap_err *err)
+/* RUN_DIR/journal, created when `create`. */
+static int journal_dir(char *dir, size_t size, int create, soswap_err *err)
 {
-	char dir[4096];
-	int r = soswap__run_dir(dir, sizeof(dir), err);
+	int r = soswap__run_dir_name(dir, size, err);
 	if (r < 0)
 		return r;
 	size_t dl = strlen(dir);
-	if (dl + 9 >= sizeof(dir))
+	if (dl + 9 >= size)
 		return soswap__fail(err, -ENAMETOOLONG, "%s: path too long", dir);
 	strcpy(dir + dl, "/journal");
-	if ((r = soswap__mkdirs(dir, err)) < 0)
+	return create ? soswap__mkdirs(dir, err) : 0;
+}
+
+static int journal_file(char *buf, size_t size, pid_t pid, uint64_t start, int create,
+			soswap_err *err)
+{
+	char dir[4096];
+	int r = journal_dir(dir, sizeof(dir), create, err);
+	if (r < 0)
 		return r;
 	int n = snprintf(buf, size, "%s/%d-%" PRIu64, dir, (int)pid, start);
 	if (n < 0 || (size_t)n >= size)
 		return soswap__fail(err, -ENAMETOOLONG, "%s: path too long", dir);
 	return 0;
+}
+
+int soswap__journal_path(char *buf, size_t size, pid_t pid, uint64_t start,
+			 soswap_err *err)
+{
+	return journal_file(buf, size, pid, start, 1, err);
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int soswap__journal_pids(pid_t **out, size_t *n)
+{
+	char dir[4096];
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (journal_dir(dir, sizeof(dir), 0, NULL) < 0)
+		return 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOMEM ? -ENOMEM : 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long v = strtoul(de->d_name, &end, 10);
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end != '-' || v > INT_MAX)
+			continue;
+		if (soswap__grow((void **)out, &cap, *n + 1, sizeof(**out)) < 0) {
+			closedir(d);
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return -ENOMEM;
+		}
+		(*out)[(*n)++] = (pid_t)v;
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_pid);
+	return 0;
+}
+
+int soswap__journal_pid_listed(const pid_t *pids, size_t n, pid_t pid)
+{
+	return n && bsearch(&pid, pids, n, sizeof(*pids), cmp_pid) != NULL;
 }
 
 int soswap__journal_load(struct soswap__journal *j, const char *path,
@@ -445,7 +509,7 @@ int soswap__journal_swapped_off(pid_t pid, const char *path, char *now,
 	char jpath[4200];
 	struct soswap__journal j;
 	if (!path || soswap__proc_start_time(pid, &start, NULL) < 0 ||
-	    soswap__journal_path(jpath, sizeof(jpath), pid, start, NULL) < 0 ||
+	    journal_file(jpath, sizeof(jpath), pid, start, 0, NULL) < 0 ||
 	    access(jpath, F_OK) < 0 || soswap__journal_load(&j, jpath, NULL) < 0)
 		return 0;
 	const struct soswap__jtxn *last = NULL;

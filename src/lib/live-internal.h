@@ -196,6 +196,8 @@ void soswap__journal_free(struct soswap__journal *j);
 /* Directory of soswap's run-time state: $SOSWAP_RUN_DIR, else /run/soswap
  * for root, else $XDG_RUNTIME_DIR/soswap; created 0755 when missing. */
 int soswap__run_dir(char *buf, size_t size, soswap_err *err);
+/* The same directory's name, without creating it. */
+int soswap__run_dir_name(char *buf, size_t size, soswap_err *err);
 /* Start time of pid (field 22 of /proc/PID/stat). */
 int soswap__proc_start_time(pid_t pid, uint64_t *start, soswap_err *err);
 /* RUN_DIR/journal/PID-START */
@@ -216,6 +218,11 @@ int soswap__journal_begin(const char *path, pid_t pid, uint64_t start,
  * running the new version although the old file stays mapped. */
 int soswap__journal_swapped_off(pid_t pid, const char *path, char *now,
 				size_t nowsz);
+/* The pids that have a journal, sorted (*n = 0 when there is no journal
+ * directory): a scan asks soswap__journal_swapped_off() only about these.
+ * 0 or -ENOMEM. */
+int soswap__journal_pids(pid_t **pids, size_t *n);
+int soswap__journal_pid_listed(const pid_t *pids, size_t n, pid_t pid);
 /* Where live swaps stage a copy of the library file `path` for targets to
  * load (RUN_DIR/lib/HASH-NAME, see live.c): 0 and the path in buf when that
  * copy exists, -ENOENT otherwise.  Processes running `path`'s version after

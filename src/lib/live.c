@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <elf.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -209,12 +210,33 @@ static int staged_path(char *buf, size_t size, const char *dir, uint64_t hash,
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* Is there any staged copy named like `file` (HASH-NAME) in DIR/lib? */
+static int staged_name_exists(const char *dir, const char *file)
+{
+	char ldir[PATH_MAX + 8];
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	snprintf(ldir, sizeof(ldir), "%s/lib", dir);
+	DIR *d = opendir(ldir);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int found = 0;
+	while (!found && (de = readdir(d)))
+		found = strlen(de->d_name) > 17 && de->d_name[16] == '-' &&
+			!strcmp(de->d_name + 17, base);
+	closedir(d);
+	return found;
+}
+
 int soswap__live_staged_copy(const char *path, char *buf, size_t size)
 {
 	char dir[PATH_MAX];
 	soswap_elf *e;
 	struct stat st;
-	if (soswap__run_dir(dir, sizeof(dir), NULL) < 0 ||
+	/* Hashing the whole file is what costs: only when a copy of that
+	 * name was staged at all (usually none was). */
+	if (soswap__run_dir_name(dir, sizeof(dir), NULL) < 0 || !staged_name_exists(dir, path) ||
 	    soswap_elf_open(&e, path, NULL) < 0)
 		return -ENOENT;
 	int r = staged_path(buf, size, dir, content_hash(e), path);
