@@ -13,12 +13,12 @@
 #             "#PID uses ..." lines) and lists every pid only one of them
 #             names, with the reason.
 # Run as root for the full picture (needrestart and lsof see everything).
-# Environment: SOSWAP (binary), RUNS (timed runs, default 15), HOLDERS (8).
+# Environment: SOSWAP (binary), RUNS (timed runs, default 30), HOLDERS (8).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 SOSWAP=${SOSWAP:-$SRC/build/src/cli/soswap}
-RUNS=${RUNS:-15}
+RUNS=${RUNS:-30}
 HOLDERS=${HOLDERS:-8}
 CC=${CC:-cc}
 FIX=$SRC/tests/fixtures/procscan
@@ -52,25 +52,17 @@ start() { # start ARGS... : a holder, waited for
 }
 # wall clock in ns without forking (bash 5's EPOCHREALTIME)
 now_ns() { local t=${EPOCHREALTIME/[.,]/}; echo "${t}000"; }
-# cpu_now VAR: user+sys ms of this shell's finished children so far (times
-# must run in this shell, not in a $(...) subshell)
-cpu_now() {
-	times > "$W/times"
-	printf -v "$1" '%s' "$(tail -n 1 "$W/times" | awk '{n = 0; for (i = 1; i <= 2; i++) {split($i, a, /[ms]/); n += a[1] * 60000 + a[2] * 1000}; printf "%.3f", n}')"
-}
-# timed CMD... : sets WALL (median wall ms) and CPU (mean user+sys ms per
-# run) over $RUNS runs (5 for lsof, which is slow); output dropped
+# timed CMD... [::: CMD...] : WALL (median wall ms) and CPU (mean user+sys
+# ms per run) of each command, in arrays, over $RUNS runs taken in turns
+# (A B A B ...: both tools see the same moments of a noisy machine), output
+# dropped.  bench/timeit.py starts each run with posix_spawn: a fork of
+# this shell would add about a millisecond to every run of either tool and
+# hide most of the difference between them.
 timed() {
-	local runs=$RUNS t0 t1 c0 c1 i; local -a v=()
-	[ "$1" = lsof ] && runs=$(( RUNS < 5 ? RUNS : 5 ))
-	cpu_now c0
-	for ((i = 0; i < runs; i++)); do
-		t0=$(now_ns); "$@" >/dev/null 2>&1; t1=$(now_ns)
-		v+=($(( (t1 - t0) / 1000 )))
-	done
-	cpu_now c1
-	WALL=$(printf '%s\n' "${v[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}')
-	CPU=$(awk -v a="$c0" -v b="$c1" -v n="$runs" 'BEGIN {printf "%.1f", (b - a) / n}')
+	WALL=() CPU=()
+	local w c
+	while read -r w c; do WALL+=("$w"); CPU+=("$c"); done < <(python3 "$SRC/bench/timeit.py" "$RUNS" "$@")
+	[ ${#WALL[@]} -gt 0 ] || { echo "who.sh: timing $1 failed" >&2; exit 1; }
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}'; }
 live_pids() { ls /proc | grep -E '^[0-9]+$' | sort; }
@@ -86,7 +78,7 @@ start "$O/cp/libfix.so.1"
 start "$W/tmpdel/libfix.so.1"
 mkdir -p "$O/ffi"; start memfd "tmpexec:$O/ffi"
 
-echo "== who: soswap who vs lsof (pids mapping the library; wall: median ms, cpu: user+sys ms per run)"
+echo "== who: soswap who vs lsof (pids mapping the library; wall: median ms, cpu: user+sys ms per run; RUNS runs each)"
 printf '%-14s %6s %6s %9s %9s %7s %9s %9s %7s  %s\n' LIBRARY soswap lsof "wall sw" "wall lsof" ratio \
 	"cpu sw" "cpu lsof" ratio agree
 status=0
@@ -99,15 +91,17 @@ for lib in "$W/a/libfix.so.1" /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-
 	grep -Fxf "$W/stable" "$W/who" > "$W/who.s"
 	grep -Fxf "$W/stable" "$W/lsof" > "$W/lsof.s"
 	if cmp -s "$W/who.s" "$W/lsof.s"; then agree=yes; else agree=NO; status=1; fi
-	timed "$SOSWAP" who "$lib"; ws=$WALL cs=$CPU
-	timed lsof -t "$lib"; wl=$WALL cl=$CPU
+	timed "$SOSWAP" who "$lib" ::: lsof -t "$lib"
+	ws=${WALL[0]} cs=${CPU[0]} wl=${WALL[1]} cl=${CPU[1]}
 	rw=$(ratio "$wl" "$ws"); rc=$(ratio "$cl" "$cs")
 	printf '%-14s %6s %6s %9s %9s %7s %9s %9s %7s  %s\n' "$(basename "$lib")" "$(wc -l < "$W/who.s")" \
 		"$(wc -l < "$W/lsof.s")" "$ws" "$wl" "$rw" "$cs" "$cl" "$rc" "$agree"
 	[ "$agree" = yes ] || diff "$W/who.s" "$W/lsof.s" | sed 's/^/    /'
 	awk -v r="${rw%x}" 'BEGIN {exit !(r >= 10)}' || echo "    wall-time ratio below the 10x target"
 done
-echo "(load average: $(cut -d' ' -f1-3 /proc/loadavg); wall times on a loaded machine measure the run queue)"
+timed /bin/true ::: "$SOSWAP" --version; wt=${WALL[0]} wv=${WALL[1]}
+echo "(start-up floor: /bin/true $wt ms, soswap --version $wv ms; $(ls /proc | grep -cE '^[0-9]+$') processes;" \
+	"load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 
 # Change the libraries under the holders: delete, rename over, cp over.
 rm "$O/del/libfix.so.1" "$W/tmpdel/libfix.so.1"

@@ -107,3 +107,14 @@ live_pids() { ls /proc | grep -E '^[0-9]+$' | sort; }
 	run "$SOSWAP" who --help
 	[ "$status" -eq 0 ]; [[ "$output" == "Usage: soswap who"* ]]
 }
+
+@test "who, stale: reading leaves the run directory alone (nothing created)" {
+	start_holder "$T/holder" "$T/lib/libfix.so.1"; local p=$BG_PID
+	local run="$T/run-never-made"
+	SOSWAP_RUN_DIR=$run run --separate-stderr "$SOSWAP" who --json "$T/lib/libfix.so.1"
+	[ "$status" -eq 0 ]
+	echo "$output" | jqe ".files[0].processes | map(.pid) == [$p]"
+	SOSWAP_RUN_DIR=$run run --separate-stderr "$SOSWAP" stale --json
+	[ "$status" -eq 0 ]
+	[ ! -e "$run" ] || fail "who/stale created $run"
+}
