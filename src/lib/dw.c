@@ -1,11 +1,11 @@
 /* dw.c - load libdw on first use; see dw.h. */
 #define SOSWAP__LIBDW_NO_NAMES
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 
 #include "dw.h"
+#include "dynload.h"
 
 #define LIBDW_SONAME "libdw.so.1"
 
@@ -16,21 +16,13 @@ static pthread_once_t dw_once = PTHREAD_ONCE_INIT;
 
 static void load(void)
 {
-	void *h = dlopen(LIBDW_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(dw_error, sizeof(dw_error), "%s", dlerror());
-		return;
-	}
-	/* dlsym returns void *; POSIX guarantees it converts to a function
-	 * pointer. */
-#define X(f)                                                                   \
-	if (!(*(void **)&soswap__dw.f = dlsym(h, #f))) {                       \
-		snprintf(dw_error, sizeof(dw_error), "%s: no %s", LIBDW_SONAME, #f); \
-		return;                                                        \
-	}
-	SOSWAP__LIBDW_FUNCS(X)
+	static const struct soswap__dynsym syms[] = {
+#define X(f) { #f, (void **)&soswap__dw.f },
+		SOSWAP__LIBDW_FUNCS(X)
 #undef X
-	dw_loaded = 1;
+	};
+	dw_loaded = soswap__dynload(LIBDW_SONAME, syms, ARRAY_SIZE(syms), dw_error,
+				    sizeof(dw_error)) == 0;
 }
 
 int soswap__libdw(soswap_err *err)
