@@ -29,6 +29,7 @@
 
 #include "fsutil.h"
 #include "live-internal.h"
+#include "procscan.h"
 
 #define JOURNAL_MAX_SIZE (256u << 20)
 #define JOURNAL_MAGIC "soswap-journal 1 "
@@ -255,28 +256,13 @@ int soswap__run_dir(char *buf, size_t size, soswap_err *err)
 
 int soswap__proc_start_time(pid_t pid, uint64_t *start, soswap_err *err)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return soswap__fail(err, errno == ENOENT ? -ESRCH : -errno,
-				    "pid %d: no such process", (int)pid);
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	struct soswap__pstat st;
+	int r = soswap__proc_stat(pid, 0, &st);
+	if (r == -EIO)
+		return soswap__fail(err, r, "/proc/%d/stat: unexpected format", (int)pid);
+	if (r < 0)
 		return soswap__fail(err, -ESRCH, "pid %d: no such process", (int)pid);
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: skip to the last
-	 * ')' and count fields from there (state is field 3). */
-	char *p = strrchr(buf, ')');
-	unsigned long long v = 0;
-	int field = 2;
-	for (; p && *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (!p || field != 22 || sscanf(p, "%llu", &v) != 1)
-		return soswap__fail(err, -EIO, "/proc/%d/stat: unexpected format", (int)pid);
-	*start = v;
+	*start = st.start_ticks;
 	return 0;
 }
 

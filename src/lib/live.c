@@ -22,6 +22,7 @@
 
 #include "fsutil.h"
 #include "live-internal.h"
+#include "procscan.h"
 #include "ptrace.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
@@ -627,18 +628,12 @@ static int swap(struct live *L, soswap_err *err)
 /* The process no longer exists or is a zombie (dead, not yet reaped). */
 static int target_gone(pid_t pid)
 {
-	char path[64], buf[512];
+	struct soswap__pstat st;
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	if (soswap__proc_stat(pid, 0, &st) == -ESRCH)
 		return 1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	return p && (p[1] == ' ') && (p[2] == 'Z' || p[2] == 'X');
+	return st.state == 'Z' || st.state == 'X';
 }
 
 int soswap_live_swap(pid_t pid, const char *old_lib, const char *new_path,

@@ -247,6 +247,52 @@ int soswap__read_proc_file(const char *path, size_t max, char **buf,
 	return rc;
 }
 
+int soswap__proc_stat(pid_t pid, pid_t tid, struct soswap__pstat *st)
+{
+	char path[64], buf[1024];
+	if (tid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	/* The command name may hold spaces, parentheses and newlines: it
+	 * runs from the first '(' to the LAST ')'; the state (field 3) and
+	 * the start time (field 22) are counted from there. */
+	char *open_p = strchr(buf, '('), *close_p = strrchr(buf, ')');
+	if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ' || !close_p[2])
+		return -EIO;
+	size_t cl = (size_t)(close_p - open_p - 1);
+	if (cl >= sizeof(st->comm))
+		cl = sizeof(st->comm) - 1;
+	memcpy(st->comm, open_p + 1, cl);
+	st->comm[cl] = '\0';
+	for (char *q = st->comm; *q; q++)
+		if (*q == '\n')
+			*q = ' ';
+	st->state = close_p[2];
+	const char *p = close_p + 2;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EIO;
+		p++;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(p, &end, 10);
+	if (end == p || errno)
+		return -EIO;
+	st->start_ticks = v;
+	return 0;
+}
+
 int soswap__maps_read_fd(soswap_maps **out, int fd, const char *name,
 			 soswap_err *err)
 {

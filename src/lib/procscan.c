@@ -167,33 +167,17 @@ static int64_t ts_ns(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-/* Command name and start time from /proc/PID/stat: the comm field sits
- * between the first '(' and the last ')' (it may hold both), the start
- * time is field 22, in clock ticks since boot. */
+/* Command name and start time (clock ticks since boot) from /proc/PID/stat. */
 static void proc_stat(struct scan_ctx *c, struct proc_info *pi)
 {
-	char path[64], *buf;
-	size_t len;
+	struct soswap__pstat st;
 	pi->start_ns = -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pi->pid);
-	if (soswap__read_proc_file(path, 4096, &buf, &len) < 0)
+	if (soswap__proc_stat(pi->pid, 0, &st) < 0)
 		return;
-	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-	unsigned long long ticks;
-	if (open && close && close > open) {
-		*close = '\0';
-		for (char *q = open + 1; *q; q++)
-			if (*q == '\n')
-				*q = ' ';
-		pi->comm = own(c->s, open + 1);
-		/* after ")": state(3) ... starttime(22), i.e. the 20th field */
-		if (sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u"
-			   " %*d %*d %*d %*d %*d %*d %llu", &ticks) == 1 &&
-		    ticks < (unsigned long long)INT64_MAX / 1000000000)
-			pi->start_ns = c->boot_ns +
-				(int64_t)(ticks * 1000000000ull / (unsigned long long)c->hz);
-	}
-	free(buf);
+	pi->comm = own(c->s, st.comm);
+	if (st.start_ticks < (uint64_t)INT64_MAX / 1000000000)
+		pi->start_ns = c->boot_ns + (int64_t)(st.start_ticks * 1000000000ull /
+						      (unsigned long long)c->hz);
 }
 
 /* argv joined by spaces ("" when unreadable, e.g. a kernel thread). */

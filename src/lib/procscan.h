@@ -73,4 +73,16 @@ int soswap__vma_file_at(int fd, uint64_t addr, char *name, size_t namesz,
 int soswap__read_proc_file(const char *path, size_t max, char **buf,
 			   size_t *len);
 
+/* What soswap reads of /proc/PID/stat (or /proc/PID/task/TID/stat when
+ * tid > 0): the command name, the scheduling state letter and the start
+ * time in clock ticks since boot. */
+struct soswap__pstat {
+	char comm[128];		/* newlines turned into spaces */
+	char state;
+	uint64_t start_ticks;
+};
+/* 0; -ESRCH when the process (thread) is gone; -EIO when the file does
+ * not parse. */
+int soswap__proc_stat(pid_t pid, pid_t tid, struct soswap__pstat *st);
+
 #endif

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procscan.h"
 #include "ptrace.h"
 
 #define DEFAULT_STOP_TIMEOUT_MS 5000
@@ -46,20 +47,8 @@ static int timeout_ms(const struct soswap_tracee *t)
  * spaces, so the state is the first field after the LAST ')'. */
 char soswap__thread_state(pid_t pid, pid_t tid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return 0;
-	return p[2];
+	struct soswap__pstat st;
+	return soswap__proc_stat(pid, tid, &st) == 0 ? st.state : 0;
 }
 
 static int thread_dead(pid_t pid, pid_t tid)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -311,6 +312,44 @@ static void copy_file(const char *from, const char *to)
 
 /* who finds a child through libc, the same with and without the
  * PROCMAP_QUERY prefilter, and never reports the scanner itself. */
+/* /proc/PID/stat of a child whose name holds the characters that trip a
+ * naive parser, then of its zombie, then of nothing. */
+static void test_proc_stat(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_NAME, "a) b (c\nd");
+		char c = 1;
+		if (write(p[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c;
+	assert_int_equal(read(p[0], &c, 1), 1);
+	struct soswap__pstat st, self;
+	assert_int_equal(soswap__proc_stat(pid, 0, &st), 0);
+	assert_string_equal(st.comm, "a) b (c d");
+	assert_true(st.state == 'S' || st.state == 'R');
+	assert_int_equal(soswap__proc_stat(getpid(), 0, &self), 0);
+	assert_true(st.start_ticks >= self.start_ticks);
+	assert_int_equal(soswap__proc_stat(pid, pid, &st), 0);	/* the task view */
+	assert_string_equal(st.comm, "a) b (c d");
+	kill(pid, SIGKILL);
+	siginfo_t si;
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	assert_int_equal(soswap__proc_stat(pid, 0, &st), 0);
+	assert_int_equal(st.state, 'Z');
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_int_equal(soswap__proc_stat(pid, 0, &st), -ESRCH);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void test_who_child(void **state)
 {
 	(void)state;
@@ -397,6 +436,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_library_line),
+		cmocka_unit_test(test_proc_stat),
 		cmocka_unit_test(test_anonymous_and_pseudo),
 		cmocka_unit_test(test_spaces_and_deleted),
 		cmocka_unit_test(test_malformed),
