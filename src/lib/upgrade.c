@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "internal.h"
 #include "live-internal.h"
+#include "procscan.h"
 #include "state.h"
 
 #define MAX_RECORDED 65536
@@ -245,15 +246,8 @@ static int write_record(const soswap_upgrade *u, const char *dir,
 
 static const char *proc_comm(pid_t pid, char *buf, size_t size)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	buf[0] = '\0';
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fgets(buf, (int)size, f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
+	struct soswap__pstat st;
+	snprintf(buf, size, "%s", soswap__proc_stat(pid, 0, &st) == 0 ? st.comm : "");
 	return buf;
 }
 
