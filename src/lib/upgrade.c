@@ -386,7 +386,7 @@ int soswap_upgrade_rollback(soswap_upgrade **out, const char *soname,
 		} else {
 			soswap_live_report *rep = NULL;
 			soswap_err e = { 0 };
-			char comm[64];
+			char comm[sizeof(((struct soswap__pstat *)0)->comm)];
 			struct soswap_live_opts lo = { .timeout_ms = opts->timeout_ms };
 			int r = soswap_live_rollback(pid, &lo, &rep, &e);
 			rc = add_proc(u, pid, -1, proc_comm(pid, comm, sizeof(comm)), "",
