@@ -30,6 +30,23 @@ build_lib() {
 }
 
 # Build an executable: build_exe OUT SRC [extra flags...]
+# build_libfoo_versions V...: $T/new/libfoo.so.1.V.0 for each minor V
+# (tests/fixtures/install/libfoo.c returning V + 1; 0 is the plain one),
+# with a private state directory and an empty $T/lib to install into.
+build_libfoo_versions() {
+	export SOSWAP_STATE_DIR="$T/state"
+	mkdir -p "$T/lib" "$T/new"
+	local v
+	for v in "$@"; do
+		if [ "$v" = 0 ]; then
+			build_lib "$T/new/libfoo.so.1.0.0" "$FIX/install/libfoo.c" -Wl,-soname,libfoo.so.1
+		else
+			build_lib "$T/new/libfoo.so.1.$v.0" "$FIX/install/libfoo.c" -Wl,-soname,libfoo.so.1 \
+				-DFOO_VALUE=$((v + 1)) -DFOO_PAD
+		fi
+	done
+}
+
 build_exe() {
 	local out="$1" src="$2"; shift 2
 	"$CC" -O1 -o "$out" "$src" "$@"

@@ -8,10 +8,7 @@ bats_require_minimum_version 1.5.0
 D="$FIX/install"
 
 setup_extra() {
-	export SOSWAP_STATE_DIR="$T/state"
-	mkdir -p "$T/lib" "$T/new"
-	build_lib "$T/new/libfoo.so.1.0.0" "$D/libfoo.c" -Wl,-soname,libfoo.so.1
-	build_lib "$T/new/libfoo.so.1.1.0" "$D/libfoo.c" -Wl,-soname,libfoo.so.1 -DFOO_VALUE=2 -DFOO_PAD
+	build_libfoo_versions 0 1
 }
 
 teardown_extra() {

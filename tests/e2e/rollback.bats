@@ -7,11 +7,7 @@ bats_require_minimum_version 1.5.0
 D="$FIX/install"
 
 setup_extra() {
-	export SOSWAP_STATE_DIR="$T/state"
-	mkdir -p "$T/lib" "$T/new"
-	build_lib "$T/new/libfoo.so.1.0.0" "$D/libfoo.c" -Wl,-soname,libfoo.so.1
-	build_lib "$T/new/libfoo.so.1.1.0" "$D/libfoo.c" -Wl,-soname,libfoo.so.1 -DFOO_VALUE=2 -DFOO_PAD
-	build_lib "$T/new/libfoo.so.1.2.0" "$D/libfoo.c" -Wl,-soname,libfoo.so.1 -DFOO_VALUE=3 -DFOO_PAD
+	build_libfoo_versions 0 1 2
 	"$SOSWAP" install --dir "$T/lib" "$T/new/libfoo.so.1.0.0" >/dev/null
 	build_exe "$T/loop" "$D/loop.c" "$T/lib/libfoo.so.1" -Wl,-rpath,"$T/lib"
 }
