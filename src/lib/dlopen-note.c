@@ -3,10 +3,49 @@
  * and decode their JSON payload with json-c. */
 #include <errno.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "dlopen-note.h"
+#include "dynload.h"
 #include "elf-internal.h"
+
+/* json-c is loaded the first time a payload is decoded: few files carry a
+ * .note.dlopen (Debian 12's none), and every command would otherwise pay
+ * for loading it at start.  The names below stand for the loaded
+ * functions. */
+#define JSONC_FUNCS(X) X(json_tokener_new) X(json_tokener_parse_ex) X(json_tokener_free) \
+	X(json_object_put) X(json_object_is_type) X(json_object_array_length)            \
+	X(json_object_array_get_idx) X(json_object_object_get_ex) X(json_object_get_string)
+static struct {
+#define X(f) __typeof__(f) *f;
+	JSONC_FUNCS(X)
+#undef X
+} jc;
+static char jc_error[256];
+static int jc_loaded;
+static pthread_once_t jc_once = PTHREAD_ONCE_INIT;
+
+static void jc_load(void)
+{
+	static const struct soswap__dynsym syms[] = {
+#define X(f) { #f, (void **)&jc.f },
+		JSONC_FUNCS(X)
+#undef X
+	};
+	jc_loaded = soswap__dynload(SOSWAP_JSONC_SONAME, syms, ARRAY_SIZE(syms), jc_error,
+				    sizeof(jc_error)) == 0;
+}
+
+#define json_tokener_new (jc.json_tokener_new)
+#define json_tokener_parse_ex (jc.json_tokener_parse_ex)
+#define json_tokener_free (jc.json_tokener_free)
+#define json_object_put (jc.json_object_put)
+#define json_object_is_type (jc.json_object_is_type)
+#define json_object_array_length (jc.json_object_array_length)
+#define json_object_array_get_idx (jc.json_object_array_get_idx)
+#define json_object_object_get_ex (jc.json_object_object_get_ex)
+#define json_object_get_string (jc.json_object_get_string)
 
 #define MAX_DEPS 4096
 #define MAX_SONAMES 64
@@ -99,6 +138,12 @@ ssize_t soswap__dlopen_notes(soswap_elf *elf, struct soswap__dlopen_dep **out,
 			if (nt.type != SOSWAP__NT_FDO_DLOPEN || nt.namesz != 4 ||
 			    memcmp(nt.name, "FDO", 4) != 0)
 				continue;
+			pthread_once(&jc_once, jc_load);
+			if (!jc_loaded) {
+				soswap__dlopen_notes_free(deps, n);
+				return soswap__fail(err, -ENOSYS, "%s: cannot decode .note.dlopen: "
+						    "cannot load json-c: %s", elf->path, jc_error);
+			}
 			int rc = parse_payload((const char *)nt.desc, nt.descsz, &deps, &n, &cap);
 			if (rc < 0) {
 				soswap__dlopen_notes_free(deps, n);
