@@ -18,12 +18,14 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dynload.h"
 #include "elf-internal.h"
 
 /* Sanity caps: far above anything real, low enough to stop a hostile file
@@ -34,15 +36,88 @@
 #define MAX_VERSIONS (1u << 16)
 #define MAX_RELOCS (1u << 26)
 
+/* libelf is loaded on first use, like the other libraries soswap needs
+ * only for some commands (dynload.h): `soswap who` reads no ELF file at
+ * all, and loading libelf (with libz) was a tenth of its run time.  The
+ * names below stand for the loaded functions. */
+#define LIBELF_FUNCS(X) \
+	X(elf_version) \
+	X(elf_errmsg) \
+	X(elf_memory) \
+	X(elf_end) \
+	X(elf_kind) \
+	X(elf_getphdrnum) \
+	X(elf_getshdrnum) \
+	X(elf_nextscn) \
+	X(elf_getdata_rawchunk) \
+	X(gelf_fsize) \
+	X(gelf_getehdr) \
+	X(gelf_getphdr) \
+	X(gelf_getshdr) \
+	X(gelf_getdyn) \
+	X(gelf_getsym) \
+	X(gelf_getverdef) \
+	X(gelf_getverdaux) \
+	X(gelf_getverneed) \
+	X(gelf_getvernaux) \
+	X(gelf_getrela) \
+	X(gelf_getrel)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	LIBELF_FUNCS(X)
+#undef X
+} libelf;
+static char libelf_error[256];
+static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
+static int libelf_loaded;
+
+static void libelf_load(void)
+{
+	static const struct soswap__dynsym syms[] = {
+#define X(f) { #f, (void **)&libelf.f },
+		LIBELF_FUNCS(X)
+#undef X
+	};
+	if (soswap__dynload(SOSWAP_LIBELF_SONAME, syms, ARRAY_SIZE(syms), libelf_error,
+			    sizeof(libelf_error)) < 0)
+		return;
+	if (libelf.elf_version(EV_CURRENT) == EV_NONE) {
+		snprintf(libelf_error, sizeof(libelf_error), "%s", libelf.elf_errmsg(-1));
+		return;
+	}
+	libelf_loaded = 1;
+}
+
+#define elf_version (libelf.elf_version)
+#define elf_errmsg (libelf.elf_errmsg)
+#define elf_memory (libelf.elf_memory)
+#define elf_end (libelf.elf_end)
+#define elf_kind (libelf.elf_kind)
+#define elf_getphdrnum (libelf.elf_getphdrnum)
+#define elf_getshdrnum (libelf.elf_getshdrnum)
+#define elf_nextscn (libelf.elf_nextscn)
+#define elf_getdata_rawchunk (libelf.elf_getdata_rawchunk)
+#define gelf_fsize (libelf.gelf_fsize)
+#define gelf_getehdr (libelf.gelf_getehdr)
+#define gelf_getphdr (libelf.gelf_getphdr)
+#define gelf_getshdr (libelf.gelf_getshdr)
+#define gelf_getdyn (libelf.gelf_getdyn)
+#define gelf_getsym (libelf.gelf_getsym)
+#define gelf_getverdef (libelf.gelf_getverdef)
+#define gelf_getverdaux (libelf.gelf_getverdaux)
+#define gelf_getverneed (libelf.gelf_getverneed)
+#define gelf_getvernaux (libelf.gelf_getvernaux)
+#define gelf_getrela (libelf.gelf_getrela)
+#define gelf_getrel (libelf.gelf_getrel)
+
+/* Load libelf once; every way of opening an object calls this first. */
 static int libelf_ready(soswap_err *err)
 {
-	static int ready;
-	if (!ready) {
-		if (elf_version(EV_CURRENT) == EV_NONE)
-			return soswap__fail(err, -ENOSYS,
-					    "libelf: %s", elf_errmsg(-1));
-		ready = 1;
-	}
+	pthread_once(&libelf_once, libelf_load);
+	if (!libelf_loaded)
+		return soswap__fail(err, -ENOSYS, "cannot load libelf: %s; install libelf1",
+				    libelf_error);
 	return 0;
 }
 
