@@ -336,6 +336,36 @@ int soswap__journal_pids(pid_t **out, size_t *n)
 	return 0;
 }
 
+void soswap__journal_prune(void)
+{
+	char dir[4096], path[4400];
+	if (journal_dir(dir, sizeof(dir), 0, NULL) < 0)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end != '-' || pid > INT_MAX)
+			continue;
+		char *end2;
+		unsigned long long start = strtoull(end + 1, &end2, 10);
+		if (end2 == end + 1 || *end2)
+			continue;	/* not a journal's name: leave it */
+		struct soswap__pstat st;
+		int r = soswap__proc_stat((pid_t)pid, 0, &st);
+		/* Gone, or the pid now names another process: nothing can be
+		 * rolled back there any more.  (Unreadable: kept.) */
+		if (r == -ESRCH || (r == 0 && st.start_ticks != start)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
 int soswap__journal_pid_listed(const pid_t *pids, size_t n, pid_t pid)
 {
 	return n && bsearch(&pid, pids, n, sizeof(*pids), cmp_pid) != NULL;

@@ -222,6 +222,9 @@ int soswap__journal_swapped_off(pid_t pid, const char *path, char *now,
  * directory): a scan asks soswap__journal_swapped_off() only about these.
  * 0 or -ENOMEM. */
 int soswap__journal_pids(pid_t **pids, size_t *n);
+/* Remove the journals of processes that have exited (or whose pid now
+ * names another process): written by each live swap before it starts. */
+void soswap__journal_prune(void);
 int soswap__journal_pid_listed(const pid_t *pids, size_t n, pid_t pid);
 /* Where live swaps stage a copy of the library file `path` for targets to
  * load (RUN_DIR/lib/HASH-NAME, see live.c): 0 and the path in buf when that

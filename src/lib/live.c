@@ -603,6 +603,7 @@ static int swap(struct live *L, soswap_err *err)
 	if ((r = soswap__proc_start_time(L->pid, &start, err)) < 0 ||
 	    (r = soswap__journal_path(journal, sizeof(journal), L->pid, start, err)) < 0)
 		return r;
+	soswap__journal_prune();
 	if ((r = seize(L, err)) < 0)
 		return r;
 	if (reuse < 0) {

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -144,11 +146,61 @@ static void test_hostile(void **state)
 	}
 }
 
+static int touch(const char *name)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/journal/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fclose(f);
+	return 0;
+}
+
+static int exists(const char *name)
+{
+	char path[400];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/journal/%s", dir, name);
+	return stat(path, &st) == 0;
+}
+
+/* Journals of exited processes, or of a pid now used by another process,
+ * go; the journal of a live process and files that are no journal stay. */
+static void test_prune(void **state)
+{
+	(void)state;
+	char mine[64], reused[64], dead[64], path[400];
+	uint64_t start;
+	assert_int_equal(soswap__proc_start_time(getpid(), &start, NULL), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_int_equal(soswap__journal_path(path, sizeof(path), getpid(), start, NULL), 0);
+	snprintf(mine, sizeof(mine), "%d-%llu", (int)getpid(), (unsigned long long)start);
+	snprintf(reused, sizeof(reused), "%d-%llu", (int)getpid(), (unsigned long long)start + 7);
+	snprintf(dead, sizeof(dead), "%d-%llu", (int)child, (unsigned long long)start);
+	assert_int_equal(touch(mine), 0);
+	assert_int_equal(touch(reused), 0);
+	assert_int_equal(touch(dead), 0);
+	assert_int_equal(touch("notes.txt"), 0);
+	assert_int_equal(touch("123-x"), 0);
+	soswap__journal_prune();
+	assert_true(exists(mine));
+	assert_false(exists(reused));
+	assert_false(exists(dead));
+	assert_true(exists("notes.txt"));
+	assert_true(exists("123-x"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_prune),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
