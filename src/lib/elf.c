@@ -288,7 +288,9 @@ static int check_header_tables(soswap_elf *elf, soswap_err *err)
 
 static int read_phdrs(soswap_elf *elf, const struct src *s, soswap_err *err)
 {
-	size_t phnum = elf->ehdr.e_phnum;	/* headers only: never PN_XNUM */
+	/* Headers only: never PN_XNUM; an e_phoff of 0 means no table (the
+	 * ELF specification, and libelf for the mapped reader). */
+	size_t phnum = elf->ehdr.e_phoff ? elf->ehdr.e_phnum : 0;
 	if (elf->e && elf_getphdrnum(elf->e, &phnum) != 0)
 		return bad(elf, err, "unreadable program header count");
 	if (phnum > MAX_PHNUM)

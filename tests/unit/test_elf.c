@@ -241,6 +241,18 @@ static void test_headers_only_hostile(void **state)
 		if (rf == 0)
 			soswap_elf_close(f);
 	}
+	/* e_phoff 0: no program header table, whatever e_phnum says (the
+	 * fuzzer's first find) */
+	memcpy(b, good, len);
+	((Elf64_Ehdr *)b)->e_phoff = 0;
+	assert_int_equal(pwrite(fd, b, len, 0), (ssize_t)len);
+	assert_int_equal(open_headers(&h, path, 4096, &err), 0);
+	assert_int_equal(soswap_elf_open_memory(&f, b, len, path, &err), 0);
+	assert_int_equal(h->phnum, 0);
+	assert_false(soswap_elf_has_dynamic(h));
+	assert_true(same_object(h, f));
+	soswap_elf_close(h);
+	soswap_elf_close(f);
 	close(fd);
 	unlink(path);
 	free(b);
