@@ -740,8 +740,7 @@ int soswap__elf_open_headers(soswap_elf **out, int fd, const char *path,
 		*out = elf;
 		return 0;
 	}
-	if ((r = libelf_ready(err)) < 0)
-		goto fail;
+	/* Read raw: libelf is loaded only if the image is needed later. */
 	memcpy(&elf->ehdr, &eh, sizeof(eh));	/* GElf_Ehdr is Elf64_Ehdr */
 	elf->headers_only = 1;
 	elf->reopen = reopen;
@@ -761,12 +760,14 @@ static int load_image(soswap_elf *elf, soswap_err *err)
 {
 	if (elf->e)
 		return 0;
+	int r = libelf_ready(err);
+	if (r < 0)
+		return r;
 	int fd = elf->reopen ? elf->reopen(elf->reopen_ctx, elf->path)
 			     : open(elf->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return soswap__fail_errno(err, -errno, "%s: reopening", elf->path);
 	struct stat st;
-	int r = 0;
 	if (fstat(fd, &st) < 0)
 		r = soswap__fail_errno(err, -errno, "%s", elf->path);
 	else if (st.st_dev != elf->dev || st.st_ino != elf->ino || (size_t)st.st_size != elf->size)
