@@ -3,7 +3,6 @@
  * and decode their JSON payload with json-c. */
 #include <errno.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "dlopen-note.h"
@@ -22,20 +21,12 @@ static struct {
 	JSONC_FUNCS(X)
 #undef X
 } jc;
-static char jc_error[256];
-static int jc_loaded;
-static pthread_once_t jc_once = PTHREAD_ONCE_INIT;
-
-static void jc_load(void)
-{
-	static const struct soswap__dynsym syms[] = {
+static const struct soswap__dynsym jc_syms[] = {
 #define X(f) { #f, (void **)&jc.f },
-		JSONC_FUNCS(X)
+	JSONC_FUNCS(X)
 #undef X
-	};
-	jc_loaded = soswap__dynload(SOSWAP_JSONC_SONAME, syms, ARRAY_SIZE(syms), jc_error,
-				    sizeof(jc_error)) == 0;
-}
+};
+static struct soswap__dynlib jsonc = SOSWAP__DYNLIB(SOSWAP_JSONC_SONAME, "libjson-c5", jc_syms);
 
 #define json_tokener_new (jc.json_tokener_new)
 #define json_tokener_parse_ex (jc.json_tokener_parse_ex)
@@ -138,13 +129,12 @@ ssize_t soswap__dlopen_notes(soswap_elf *elf, struct soswap__dlopen_dep **out,
 			if (nt.type != SOSWAP__NT_FDO_DLOPEN || nt.namesz != 4 ||
 			    memcmp(nt.name, "FDO", 4) != 0)
 				continue;
-			pthread_once(&jc_once, jc_load);
-			if (!jc_loaded) {
+			int rc = soswap__dynload(&jsonc, "json-c to decode .note.dlopen", err);
+			if (rc < 0) {
 				soswap__dlopen_notes_free(deps, n);
-				return soswap__fail(err, -ENOSYS, "%s: cannot decode .note.dlopen: "
-						    "cannot load json-c: %s", elf->path, jc_error);
+				return rc;
 			}
-			int rc = parse_payload((const char *)nt.desc, nt.descsz, &deps, &n, &cap);
+			rc = parse_payload((const char *)nt.desc, nt.descsz, &deps, &n, &cap);
 			if (rc < 0) {
 				soswap__dlopen_notes_free(deps, n);
 				return rc == -ENOMEM

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,26 +67,13 @@ static struct {
 	LIBELF_FUNCS(X)
 #undef X
 } libelf;
-static char libelf_error[256];
-static pthread_once_t libelf_once = PTHREAD_ONCE_INIT;
-static int libelf_loaded;
-
-static void libelf_load(void)
-{
-	static const struct soswap__dynsym syms[] = {
+static const struct soswap__dynsym libelf_syms[] = {
 #define X(f) { #f, (void **)&libelf.f },
-		LIBELF_FUNCS(X)
+	LIBELF_FUNCS(X)
 #undef X
-	};
-	if (soswap__dynload(SOSWAP_LIBELF_SONAME, syms, ARRAY_SIZE(syms), libelf_error,
-			    sizeof(libelf_error)) < 0)
-		return;
-	if (libelf.elf_version(EV_CURRENT) == EV_NONE) {
-		snprintf(libelf_error, sizeof(libelf_error), "%s", libelf.elf_errmsg(-1));
-		return;
-	}
-	libelf_loaded = 1;
-}
+};
+static struct soswap__dynlib libelf_lib = SOSWAP__DYNLIB(SOSWAP_LIBELF_SONAME, "libelf1",
+							 libelf_syms);
 
 #define elf_version (libelf.elf_version)
 #define elf_errmsg (libelf.elf_errmsg)
@@ -111,14 +97,14 @@ static void libelf_load(void)
 #define gelf_getrela (libelf.gelf_getrela)
 #define gelf_getrel (libelf.gelf_getrel)
 
-/* Load libelf once; every way of opening an object calls this first. */
+/* Load libelf once; every way of mapping an object calls this first.
+ * (elf_version() only records the version: calling it again is free.) */
 static int libelf_ready(soswap_err *err)
 {
-	pthread_once(&libelf_once, libelf_load);
-	if (!libelf_loaded)
-		return soswap__fail(err, -ENOSYS, "cannot load libelf: %s; install libelf1",
-				    libelf_error);
-	return 0;
+	int r = soswap__dynload(&libelf_lib, "libelf", err);
+	if (r == 0 && elf_version(EV_CURRENT) == EV_NONE)
+		return soswap__fail(err, -ENOSYS, "libelf: %s", elf_errmsg(-1));
+	return r;
 }
 
 static int bad(soswap_elf *elf, soswap_err *err, const char *why)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "dynload.h"
 #include "elf-internal.h"
 
 #define LIBZ "/lib/x86_64-linux-gnu/libz.so.1"
@@ -259,6 +260,34 @@ static void test_headers_only_hostile(void **state)
 	free(good);
 }
 
+/* Optional libraries: a missing one, or one without a function, is a
+ * clear error that names it and what to install, every time it is asked
+ * for; a present one fills its slots once. */
+static void test_dynload(void **state)
+{
+	(void)state;
+	void *f1 = NULL, *f2 = NULL;
+	const struct soswap__dynsym none[] = { { "f", &f1 } };
+	struct soswap__dynlib missing = SOSWAP__DYNLIB("libsoswap-test-none.so.9", "nothing", none);
+	soswap_err err;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(soswap__dynload(&missing, "the test library", &err), -ENOSYS);
+		assert_non_null(strstr(err.msg, "cannot load the test library: "));
+		assert_non_null(strstr(err.msg, "libsoswap-test-none.so.9"));
+		assert_non_null(strstr(err.msg, "install nothing"));
+	}
+	const struct soswap__dynsym bad[] = { { "zlibVersion", &f1 }, { "no_such_fn", &f2 } };
+	struct soswap__dynlib partial = SOSWAP__DYNLIB("libz.so.1", "zlib1g", bad);
+	assert_int_equal(soswap__dynload(&partial, "zlib", &err), -ENOSYS);
+	assert_non_null(strstr(err.msg, "libz.so.1: no no_such_fn"));
+	const struct soswap__dynsym good[] = { { "zlibVersion", &f2 } };
+	struct soswap__dynlib z = SOSWAP__DYNLIB("libz.so.1", "zlib1g", good);
+	assert_int_equal(soswap__dynload(&z, "zlib", &err), 0);
+	assert_non_null(f2);
+	const char *(*version)(void) = (const char *(*)(void))f2;
+	assert_non_null(version());
+}
+
 static void test_empty(void **state)
 {
 	(void)state;
@@ -277,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_libz),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_dynload),
 		cmocka_unit_test(test_headers_only),
 		cmocka_unit_test(test_headers_only_hostile),
 	};
