@@ -731,6 +731,11 @@ enum {
 	 * 6.11+; older kernels always get the text).  Same results, slower;
 	 * for tests and comparisons. */
 	SOSWAP_SCAN_TEXT_ONLY = 1 << 1,
+	/* who: read of each process found only what a table shows (pid,
+	 * owner, command name, path, base): cmdline is "" and start_ns -1,
+	 * which spares reading /proc/PID/cmdline and /proc/PID/stat.  stale
+	 * ignores it (it needs start times). */
+	SOSWAP_SCAN_BRIEF = 1 << 2,
 };
 
 /* Find every process mapping the code of any of `files` (nfiles >= 1):

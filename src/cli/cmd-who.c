@@ -58,6 +58,8 @@ int cmd_who(int argc, char **argv, struct cli_ctx *ctx)
 
 	struct soswap_scan_opts o;
 	scan_opts_init(&o, ctx);
+	if (!ctx->json)
+		o.flags |= SOSWAP_SCAN_BRIEF;	/* the table shows no cmdline */
 	soswap_err err = { 0 };
 	soswap_scan *s;
 	if (soswap_who(&s, (const char *const *)argv + optind, (size_t)(argc - optind),

@@ -212,10 +212,25 @@ static void proc_load(struct scan_ctx *c, struct proc_info *pi)
 		pi->uid = st.st_uid;
 	else
 		pi->uid = (uid_t)-1;
-	proc_stat(c, pi);
+	if (c->flags & SOSWAP_SCAN_BRIEF) {
+		/* the name alone: /proc/PID/comm is far cheaper to produce
+		 * than stat, and cmdline reads the target's memory */
+		char *buf;
+		size_t len;
+		pi->start_ns = -1;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pi->pid);
+		if (soswap__read_proc_file(path, 256, &buf, &len) == 0) {
+			buf[strcspn(buf, "\n")] = '\0';
+			pi->comm = own(c->s, buf);
+			free(buf);
+		}
+		pi->cmdline = own(c->s, "");
+	} else {
+		proc_stat(c, pi);
+		pi->cmdline = proc_cmdline(c->s, pi->pid);
+	}
 	if (!pi->comm)
 		pi->comm = own(c->s, "");
-	pi->cmdline = proc_cmdline(c->s, pi->pid);
 }
 
 /* Whether the paths in the process's maps name files in our view of the
@@ -774,6 +789,7 @@ struct scan_mode {
 		    struct mfiles *fs, const void *arg);
 	proc_fn full;
 	const void *arg;
+	unsigned flags_ignored;	/* SOSWAP_SCAN_* that do not apply */
 };
 
 /* Look at one process: 0, or a negative errno that ends the scan. */
@@ -859,7 +875,7 @@ static void *scan_worker(void *arg)
 static int scan_run(soswap_scan *s, const struct soswap_scan_opts *opts,
 		    const struct scan_mode *mode, soswap_err *err)
 {
-	struct scan_ctx c = { .s = s, .flags = opts ? opts->flags : 0 };
+	struct scan_ctx c = { .s = s, .flags = (opts ? opts->flags : 0) & ~mode->flags_ignored };
 	struct timespec rt, bt;
 	struct stat ns;
 	pid_t *pids = NULL;
@@ -1066,7 +1082,7 @@ int soswap_who(soswap_scan **out, const char *const *files, size_t nfiles,
 			group[nt++] = i;
 	}
 	struct who_arg w = { t, group, nt };
-	struct scan_mode mode = { who_fast, who_fn, &w };
+	struct scan_mode mode = { who_fast, who_fn, &w, 0 };
 	rc = scan_run(s, opts, &mode, err);
 out:
 	free(t);
@@ -1109,7 +1125,7 @@ int soswap_stale(soswap_scan **out, const char *filter,
 		a.filter_dir = a.filter_stat_ok ? S_ISDIR(a.filter_st.st_mode) :
 			       filter[strlen(filter) - 1] == '/';
 	}
-	struct scan_mode mode = { stale_fast, stale_fn, &a };
+	struct scan_mode mode = { stale_fast, stale_fn, &a, SOSWAP_SCAN_BRIEF };
 	int rc = scan_run(s, opts, &mode, err);
 	free(given);
 	free(a.filter_real);

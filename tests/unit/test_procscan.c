@@ -356,9 +356,11 @@ static void test_who_child(void **state)
 	pid_t child = start_child(NULL);
 	const char *libc = "/lib/x86_64-linux-gnu/libc.so.6";
 	pid_t pids[2] = { child, getpid() };
-	for (int text = 0; text < 2; text++) {
-		struct soswap_scan_opts o = { .pids = pids, .npids = 2,
-					      .flags = text ? SOSWAP_SCAN_TEXT_ONLY : 0 };
+	char comm[128] = "";
+	for (int mode = 0; mode < 3; mode++) {
+		/* PROCMAP_QUERY, maps text, brief details */
+		static const unsigned flags[] = { 0, SOSWAP_SCAN_TEXT_ONLY, SOSWAP_SCAN_BRIEF };
+		struct soswap_scan_opts o = { .pids = pids, .npids = 2, .flags = flags[mode] };
 		soswap_scan *s;
 		soswap_err err = { 0 };
 		assert_int_equal(soswap_who(&s, &libc, 1, &o, &err), 0);
@@ -371,6 +373,17 @@ static void test_who_child(void **state)
 		assert_true(p->base != 0);
 		assert_int_equal(p->flags, 0);
 		assert_int_equal(soswap_scan_scanned(s), 1);
+		assert_true(p->comm[0] != '\0');
+		if (mode == 0)
+			snprintf(comm, sizeof(comm), "%s", p->comm);
+		assert_string_equal(p->comm, comm);	/* from stat or from comm */
+		if (flags[mode] & SOSWAP_SCAN_BRIEF) {
+			assert_string_equal(p->cmdline, "");
+			assert_true(p->start_ns == -1);
+		} else {
+			assert_true(p->cmdline[0] != '\0');
+			assert_true(p->start_ns > 0);
+		}
 		soswap_scan_free(s);
 	}
 	stop_child(child);
