@@ -36,7 +36,16 @@ run_suite build "normal build"
 
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
 	if build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
-		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		# intercept_tls_get_addr=0: soswap dlopen()s libelf and libdw,
+		# whose thread-local variables then live in dynamic TLS blocks.
+		# The sanitizer runtime of GCC <= 13 / LLVM <= 16 takes such a
+		# block for an old-glibc one when its address happens to fall at
+		# one offset in a page, reads past it, and LeakSanitizer's
+		# stop-the-world tracer dies with SIGSEGV at exit ("Tracer caught
+		# signal 11"): a rare flake seen once in the ansible test, not a
+		# leak.  Without the interception, the blocks are still ordinary
+		# heap allocations reachable from the thread's DTV.
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 			run_suite build-asan "ASan+UBSan build"
 	else
