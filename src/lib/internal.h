@@ -24,6 +24,16 @@ int soswap__fail_errno(soswap_err *err, int code, const char *fmt, ...)
 	SOSWAP__PRINTF(3, 4);
 
 /* Overflow-safe range check: does [off, off+len) lie inside [0, size)? */
+/* FNV-1a of a string: the key of the open-addressing tables (resolver
+ * names and candidates, the scan's path cache). */
+static inline uint64_t soswap__hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
 static inline int soswap__in_bounds(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;

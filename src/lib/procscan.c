@@ -37,14 +37,6 @@ struct pcache {
 	size_t n, cap;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static int pcache_grow(struct pcache *c)
 {
 	size_t ncap = c->cap ? c->cap * 2 : 1024;
@@ -54,7 +46,7 @@ static int pcache_grow(struct pcache *c)
 	for (size_t i = 0; i < c->cap; i++) {
 		if (!c->v[i].path)
 			continue;
-		size_t j = hash_str(c->v[i].path) & (ncap - 1);
+		size_t j = soswap__hash_str(c->v[i].path) & (ncap - 1);
 		while (nv[j].path)
 			j = (j + 1) & (ncap - 1);
 		nv[j] = c->v[i];
@@ -70,7 +62,7 @@ static struct pcache_ent *pcache_get(struct pcache *c, const char *path)
 {
 	if ((c->n + 1) * 2 > c->cap && pcache_grow(c) < 0)
 		return NULL;
-	size_t j = hash_str(path) & (c->cap - 1);
+	size_t j = soswap__hash_str(path) & (c->cap - 1);
 	while (c->v[j].path) {
 		if (!strcmp(c->v[j].path, path))
 			return &c->v[j];

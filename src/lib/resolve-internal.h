@@ -30,7 +30,7 @@ struct rs_dir {
 /* What the loader concluded about a candidate path. */
 struct rs_cand {
 	char *path;
-	uint32_t hash;
+	uint64_t hash;
 	int verdict;		/* enum verdict of resolve.c */
 	int err;		/* errno of a failed open */
 	const char *why;	/* static text */

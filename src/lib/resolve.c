@@ -368,7 +368,6 @@ static void add_warning(soswap_deptree *t, char *msg)
 	t->warnings[t->nwarnings++] = msg;
 }
 
-static uint32_t hash_str(const char *p);
 
 /* Index KEY (owned by object OBJ) unless an earlier object has it: the
  * loader takes the first object in load order that answers to a name. */
@@ -382,7 +381,7 @@ static int index_name(soswap_deptree *t, const char *key, size_t obj)
 		for (size_t i = 0; i < t->capnames; i++) {
 			if (!t->names[i].key)
 				continue;
-			size_t k = hash_str(t->names[i].key) & (ncap - 1);
+			size_t k = soswap__hash_str(t->names[i].key) & (ncap - 1);
 			while (n[k].key)
 				k = (k + 1) & (ncap - 1);
 			n[k] = t->names[i];
@@ -391,7 +390,7 @@ static int index_name(soswap_deptree *t, const char *key, size_t obj)
 		t->names = n;
 		t->capnames = ncap;
 	}
-	size_t k = hash_str(key) & (t->capnames - 1);
+	size_t k = soswap__hash_str(key) & (t->capnames - 1);
 	for (; t->names[k].key; k = (k + 1) & (t->capnames - 1))
 		if (strcmp(t->names[k].key, key) == 0)
 			return 0;
@@ -405,7 +404,7 @@ static size_t find_name(const soswap_deptree *t, const char *key)
 {
 	if (!t->capnames)
 		return SOSWAP_DEP_NONE;
-	for (size_t k = hash_str(key) & (t->capnames - 1); t->names[k].key;
+	for (size_t k = soswap__hash_str(key) & (t->capnames - 1); t->names[k].key;
 	     k = (k + 1) & (t->capnames - 1))
 		if (strcmp(t->names[k].key, key) == 0)
 			return t->names[k].obj - 1;
@@ -767,13 +766,6 @@ struct found {
 	int err;		/* errno of the last attempt (open_path's rule) */
 };
 
-static uint32_t hash_str(const char *p)
-{
-	uint32_t h = 2166136261u;
-	while (*p)
-		h = (h ^ (unsigned char)*p++) * 16777619u;
-	return h;
-}
 
 /* Index candidate IDX in the hash table, growing it as needed. */
 static int cand_insert(soswap_resolver *r, size_t idx)
@@ -805,7 +797,7 @@ static int cand_insert(soswap_resolver *r, size_t idx)
  * ENOMEM. */
 static const struct rs_cand *verify(soswap_resolver *r, const char *path)
 {
-	uint32_t h = hash_str(path);
+	uint64_t h = soswap__hash_str(path);
 	if (r->hcap)
 		for (size_t k = h & (r->hcap - 1); r->htab[k]; k = (k + 1) & (r->hcap - 1)) {
 			struct rs_cand *c = &r->cands[r->htab[k] - 1];
