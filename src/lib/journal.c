@@ -304,6 +304,23 @@ static int cmp_pid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Is NAME a journal's file name, PID-START as journal_file() writes it? */
+static int journal_name(const char *name, pid_t *pid, uint64_t *start)
+{
+	char *end, *end2;
+	if (name[0] < '1' || name[0] > '9')
+		return 0;
+	unsigned long p = strtoul(name, &end, 10);
+	if (*end != '-' || p > INT_MAX || end[1] < '0' || end[1] > '9')
+		return 0;
+	unsigned long long s = strtoull(end + 1, &end2, 10);
+	if (*end2)
+		return 0;
+	*pid = (pid_t)p;
+	*start = s;
+	return 1;
+}
+
 int soswap__journal_pids(pid_t **out, size_t *n)
 {
 	char dir[4096];
@@ -317,9 +334,9 @@ int soswap__journal_pids(pid_t **out, size_t *n)
 		return errno == ENOMEM ? -ENOMEM : 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		char *end;
-		unsigned long v = strtoul(de->d_name, &end, 10);
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end != '-' || v > INT_MAX)
+		pid_t v;
+		uint64_t start;
+		if (!journal_name(de->d_name, &v, &start))
 			continue;
 		if (soswap__grow((void **)out, &cap, *n + 1, sizeof(**out)) < 0) {
 			closedir(d);
@@ -328,7 +345,7 @@ int soswap__journal_pids(pid_t **out, size_t *n)
 			*n = 0;
 			return -ENOMEM;
 		}
-		(*out)[(*n)++] = (pid_t)v;
+		(*out)[(*n)++] = v;
 	}
 	closedir(d);
 	if (*n > 1)
@@ -346,16 +363,12 @@ void soswap__journal_prune(void)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end != '-' || pid > INT_MAX)
-			continue;
-		char *end2;
-		unsigned long long start = strtoull(end + 1, &end2, 10);
-		if (end2 == end + 1 || *end2)
-			continue;	/* not a journal's name: leave it */
+		pid_t pid;
+		uint64_t start;
+		if (!journal_name(de->d_name, &pid, &start))
+			continue;	/* not a journal: leave it */
 		struct soswap__pstat st;
-		int r = soswap__proc_stat((pid_t)pid, 0, &st);
+		int r = soswap__proc_stat(pid, 0, &st);
 		/* Gone, or the pid now names another process: nothing can be
 		 * rolled back there any more.  (Unreadable: kept.) */
 		if (r == -ESRCH || (r == 0 && st.start_ticks != start)) {
