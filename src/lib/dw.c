@@ -10,7 +10,7 @@ static const struct soswap__dynsym syms[] = {
 	SOSWAP__LIBDW_FUNCS(X)
 #undef X
 };
-static struct soswap__dynlib libdw = SOSWAP__DYNLIB("libdw.so.1", "libdw1", syms);
+static struct soswap__dynlib libdw = SOSWAP__DYNLIB(SOSWAP_LIBDW_SONAME, "libdw1", syms);
 
 int soswap__libdw(soswap_err *err)
 {
